@@ -99,3 +99,15 @@ type Embedder interface {
 	// cannot read.
 	Embed(ctx context.Context, img image.Image) ([]float32, error)
 }
+
+// TextEmbedder turns a prompt into a fixed-length vector. Training and
+// scoring must use the same one; its name and dimension are saved with every
+// model. Implementations are safe for concurrent use.
+type TextEmbedder interface {
+	// Name is the embedder's stable name, e.g. "hashbow-v1".
+	Name() string
+	// Dim is the length of every vector EmbedText returns.
+	Dim() int
+	// EmbedText returns the prompt's vector; an empty prompt gives zeros.
+	EmbedText(prompt string) []float32
+}

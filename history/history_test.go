@@ -1,0 +1,148 @@
+package history
+
+import (
+	"context"
+	"image"
+	"path/filepath"
+	"testing"
+
+	"palate/dataset"
+	"palate/world"
+)
+
+// words is a trivial prompt embedder for tests: the prompt's length.
+type words struct{}
+
+func (words) Name() string                 { return "len" }
+func (words) Dim() int                     { return 1 }
+func (words) EmbedText(p string) []float32 { return []float32{float32(len(p))} }
+
+// flat is a trivial embedder for tests.
+type flat struct{}
+
+func (flat) Name() string { return "flat" }
+func (flat) Dim() int     { return 2 }
+func (flat) Embed(context.Context, image.Image) ([]float32, error) {
+	return []float32{1, 0}, nil
+}
+
+// tinyWorld builds a small world and loads it with its truth embedding.
+func tinyWorld(t testing.TB, users int) *Data {
+	t.Helper()
+	c := world.DefaultConfig()
+	c.Users, c.Groups, c.ImageSize, c.Images = users, 3, 16, "none"
+	c.ComparisonsPerUser = world.Range{Min: 6, Max: 40}
+	w, err := world.New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "w")
+	if _, err := w.Build(context.Background(), dir, flat{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := dataset.Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	emb, err := dataset.ReadEmbeddings(dir, world.TruthEmbedder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := LoadData(ds, emb, words{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestLoadDataSplits(t *testing.T) {
+	d := tinyWorld(t, 40)
+	var seen, held int
+	for _, u := range d.Users {
+		switch u.Part {
+		case dataset.Train:
+			seen++
+			if len(u.Pairs) == 0 && len(u.TestPairs) == 0 {
+				t.Fatalf("%s: no pairs", u.ID)
+			}
+			for _, p := range u.Pairs {
+				for _, q := range u.TestPairs {
+					if !p.Time.Before(q.Time) {
+						t.Fatalf("%s: train pair %s at %v not before test pair %s at %v", u.ID, p.ID, p.Time, q.ID, q.Time)
+					}
+				}
+			}
+		default:
+			held++
+			if len(u.TestPairs) != 0 {
+				t.Fatalf("held-out %s has test pairs; all of theirs are judged by EvalPairs", u.ID)
+			}
+		}
+	}
+	if seen == 0 || held == 0 {
+		t.Fatalf("%d seen and %d held-out people", seen, held)
+	}
+}
+
+func TestSamplerNeverPeeks(t *testing.T) {
+	d := tinyWorld(t, 30)
+	const maxItems = 12
+	s, err := NewSampler(d, SamplerOptions{MaxItems: maxItems, Seed: 3, MaxVotes: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := 0
+	for it := 0; it < 500; it++ {
+		e := s.Next()
+		if len(e.History) > maxItems {
+			t.Fatalf("episode holds %d items", len(e.History))
+		}
+		if len(e.History) >= maxItems-2 {
+			long++
+		}
+		for h, item := range e.History {
+			if !item.Time.Before(e.Target.Time) {
+				t.Fatalf("%s: history item at %v for a target at %v", e.User.ID, item.Time, e.Target.Time)
+			}
+			if item.Label == Liked && (h+1 >= len(e.History) || e.History[h+1].Label != Disliked) {
+				t.Fatal("a liked item is not followed by its disliked partner")
+			}
+		}
+		if e.User.Part != dataset.Train {
+			t.Fatalf("episode of %s, who is %v", e.User.ID, e.User.Part)
+		}
+	}
+	if long == 0 {
+		t.Fatal("no episode filled its history")
+	}
+	// Every target's history, for every person: only earlier times.
+	for _, u := range s.users {
+		for j, p := range u.Pairs {
+			for _, it := range s.history(nil, u, p.Time, j) {
+				if !it.Time.Before(p.Time) {
+					t.Fatalf("%s: history item at %v for a target at %v", u.ID, it.Time, p.Time)
+				}
+			}
+		}
+	}
+}
+
+func TestEvalPairsProtocol(t *testing.T) {
+	d := tinyWorld(t, 40)
+	const k = 3
+	for _, e := range d.EvalPairs(k, dataset.Train, dataset.Unseen) {
+		if len(e.History) > 2*k {
+			t.Fatalf("history of %d items for k=%d", len(e.History), k)
+		}
+		for _, it := range e.History {
+			if !it.Time.Before(e.Pair.Time) {
+				t.Fatalf("%s: history item not before the judged pair", e.User.ID)
+			}
+		}
+		if e.User.Part == dataset.Unseen {
+			if n := min(k, len(e.User.Pairs)); len(e.History) != 2*n {
+				t.Fatalf("unseen %s: history of %d items; want their first %d pairs", e.User.ID, len(e.History), n)
+			}
+		}
+	}
+}
