@@ -1,5 +1,7 @@
 package features
 
+import "encoding/binary"
+
 // fineHue is the number of bins of the chroma-weighted hue histogram that the
 // hue-circle statistics are computed from (5° each).
 const fineHue = 72
@@ -36,13 +38,8 @@ func (s *scratch) colour(v []float32) {
 		hp := s.hpix[y*half : y*half+half : y*half+half]
 		for x := range hL {
 			hL[x] = q * float32(uint(l0[2*x])+uint(l0[2*x+1])+uint(l1[2*x])+uint(l1[2*x+1]))
-			a := top[8*x : 8*x+8 : 8*x+8]
-			b := bot[8*x : 8*x+8 : 8*x+8]
-			hp[x] = [3]uint8{
-				uint8((uint(a[0]) + uint(a[4]) + uint(b[0]) + uint(b[4]) + 2) >> 2),
-				uint8((uint(a[1]) + uint(a[5]) + uint(b[1]) + uint(b[5]) + 2) >> 2),
-				uint8((uint(a[2]) + uint(a[6]) + uint(b[2]) + uint(b[6]) + 2) >> 2),
-			}
+			m := avg2x2(binary.LittleEndian.Uint64(top[8*x:8*x+8]), binary.LittleEndian.Uint64(bot[8*x:8*x+8]))
+			hp[x] = [3]uint8{uint8(m), uint8(m >> 8), uint8(m >> 16)}
 		}
 	}
 	for i, p := range s.hpix {

@@ -1,6 +1,7 @@
 package features
 
 import (
+	"encoding/binary"
 	"image"
 	"image/color"
 )
@@ -38,13 +39,8 @@ func (s *scratch) load(img image.Image) {
 			r1 := m.Pix[j : j+8*full : j+8*full]
 			out := s.pix[oy*full*4 : (oy+1)*full*4 : (oy+1)*full*4]
 			for ox := 0; ox < full; ox++ {
-				a := r0[8*ox : 8*ox+8 : 8*ox+8]
-				b := r1[8*ox : 8*ox+8 : 8*ox+8]
-				o := out[4*ox : 4*ox+4 : 4*ox+4]
-				o[0] = uint8((uint(a[0]) + uint(a[4]) + uint(b[0]) + uint(b[4]) + 2) >> 2)
-				o[1] = uint8((uint(a[1]) + uint(a[5]) + uint(b[1]) + uint(b[5]) + 2) >> 2)
-				o[2] = uint8((uint(a[2]) + uint(a[6]) + uint(b[2]) + uint(b[6]) + 2) >> 2)
-				o[3] = uint8((uint(a[3]) + uint(a[7]) + uint(b[3]) + uint(b[7]) + 2) >> 2)
+				binary.LittleEndian.PutUint32(out[4*ox:4*ox+4], avg2x2(
+					binary.LittleEndian.Uint64(r0[8*ox:8*ox+8]), binary.LittleEndian.Uint64(r1[8*ox:8*ox+8])))
 			}
 		}
 		return
@@ -195,4 +191,19 @@ func (s source) row(x0, y, n int, dst []uint8) []uint8 {
 		}
 	}
 	return dst
+}
+
+// avg2x2 returns the rounded mean, channel by channel, of a 2×2 block of
+// RGBA pixels given as two little-endian words of two pixels each (top row,
+// bottom row). Red and blue, then green and alpha, travel in 16-bit lanes,
+// so the block is summed with a few 64-bit operations.
+func avg2x2(top, bot uint64) uint32 {
+	const m = 0x00ff00ff00ff00ff
+	rb := top&m + bot&m // lanes: r0 b0 r1 b1
+	ga := top>>8&m + bot>>8&m
+	rb += rb >> 32 // low lanes: r, b sums of four
+	ga += ga >> 32
+	rb = (rb + 0x00020002) >> 2 & 0x00ff00ff
+	ga = (ga + 0x00020002) >> 2 & 0x00ff00ff
+	return uint32(rb | ga<<8)
 }
