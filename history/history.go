@@ -73,6 +73,7 @@ type Data struct {
 	TextName string
 	Users    []*UserData
 	byID     map[string]int
+	rows     map[string]int
 }
 
 // LoadData joins a dataset with its embeddings and embeds its prompts.
@@ -80,11 +81,12 @@ type Data struct {
 // missing one is an EINVALID error naming it.
 func LoadData(d *dataset.Dataset, emb *palate.Embeddings, text palate.TextEmbedder) (*Data, error) {
 	rows := emb.Index()
+	out0rows := rows
 	prompts := make(map[string]string, len(d.Images))
 	for _, im := range d.Images {
 		prompts[im.ID] = im.Prompt
 	}
-	out := &Data{Emb: emb, Text: make([][]float32, len(emb.IDs)), TextName: text.Name(), byID: map[string]int{}}
+	out := &Data{Emb: emb, Text: make([][]float32, len(emb.IDs)), TextName: text.Name(), byID: map[string]int{}, rows: out0rows}
 	cache := map[string][]float32{}
 	for i, id := range emb.IDs {
 		p := prompts[id]
@@ -366,4 +368,23 @@ func (d *Data) EvalPairs(k int, parts ...dataset.Part) []EvalPair {
 		}
 	}
 	return out
+}
+
+// All returns every decided comparison and vote of u, training and test,
+// as history items in time order: what a deployed model knows of a person.
+func (u *UserData) All() []Item {
+	items := append(PairItems(u.Pairs), PairItems(u.TestPairs)...)
+	items = append(items, SingleItems(u.Votes)...)
+	items = append(items, SingleItems(u.TestVotes)...)
+	sort.SliceStable(items, func(i, j int) bool { return items[i].Time.Before(items[j].Time) })
+	return items
+}
+
+// Row returns the embeddings row of an image id.
+func (d *Data) Row(id string) (int32, bool) {
+	if d.rows == nil {
+		d.rows = d.Emb.Index()
+	}
+	r, ok := d.rows[id]
+	return int32(r), ok
 }

@@ -380,3 +380,23 @@ func (j *jsonlFile) Close() error {
 }
 
 func (j *jsonlFile) close() { j.Close() }
+
+// ReadTruth reads the people of a built world (truth.jsonl). Only
+// evaluation may call it.
+func ReadTruth(dir string) ([]*Person, error) {
+	f, err := os.Open(filepath.Join(dir, TruthFile))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []*Person
+	dec := json.NewDecoder(bufio.NewReaderSize(f, 1<<20))
+	for line := 1; dec.More(); line++ {
+		p := new(Person)
+		if err := dec.Decode(p); err != nil {
+			return nil, palate.Errorf(palate.EINVALID, "%s:%d: %v", TruthFile, line, err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}

@@ -1,0 +1,325 @@
+package model
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX graph code reads best with the ops unqualified.
+	"github.com/gomlx/gomlx/ml/layers/activation"
+	mlm "github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/nn"
+	"github.com/gomlx/gomlx/support/exceptions"
+)
+
+// maskedLogit is added to the attention logit of a padded key: far below any
+// real logit, yet finite, so a row whose keys are all padding stays a valid
+// (uniform) softmax instead of NaN.
+const maskedLogit = -1e9
+
+// Inputs are the graph nodes of one Batch, in the order of Batch.Tensors.
+type Inputs struct {
+	HistImage   *Node // [B, H, ImageDim] float32
+	HistText    *Node // [B, H, TextDim] float32
+	HistLabel   *Node // [B, H] int32 (Label)
+	HistRecency *Node // [B, H] int32
+	TgtImage    *Node // [B, T, ImageDim] float32
+	TgtText     *Node // [B, T, TextDim] float32
+}
+
+// NumInputs is the number of graph inputs of a Batch.
+const NumInputs = 6
+
+// InputsFromNodes groups the graph parameters made from Batch.Tensors.
+func InputsFromNodes(nodes []*Node) Inputs {
+	if len(nodes) != NumInputs {
+		exceptions.Panicf("model: want %d input nodes, got %d", NumInputs, len(nodes))
+	}
+	return Inputs{nodes[0], nodes[1], nodes[2], nodes[3], nodes[4], nodes[5]}
+}
+
+// Encoded is one or more users' histories encoded once, ready to score any
+// number of targets: every layer's keys and values of the context
+// (preference tokens followed by history slots) and the additive attention
+// bias that hides padded slots. Lc is Config.ContextLen.
+type Encoded struct {
+	// Bias is [B, Lc]: 0 for real context tokens, maskedLogit for padding.
+	Bias *Node
+	// K and V hold, per layer, the context's keys and values, head-major:
+	// [B, Heads, Lc, HeadDim].
+	K, V []*Node
+
+	// The fields below are for user descriptors and training; ScoreTargets
+	// needs only Bias, K and V.
+
+	// PrefAttention is [B, H, DescriptorTokens]: how much each history slot
+	// attends to each preference token, averaged over heads and layers
+	// (zero rows for padded slots). Nil when PrefTokens is 0.
+	PrefAttention *Node
+	// PrefStates is [B, DescriptorTokens, DModel]: the encoded preference
+	// tokens after the final layer norm (pool mode: zero for unselected pool
+	// tokens). Nil when PrefTokens is 0.
+	PrefStates *Node
+	// HistoryMean is [B, DModel]: the mean encoded history slot after the
+	// final layer norm (zero for an empty history).
+	HistoryMean *Node
+	// HistoryCount is [B] float32: the number of non-padded history slots.
+	HistoryCount *Node
+	// KeyLoss is the scalar L2P key-matching loss (pool mode, else nil).
+	KeyLoss *Node
+}
+
+// ContextNodes flattens the part of e that ScoreTargets reads, in the order
+// ContextFromNodes expects: Bias, then K and V of each layer.
+func (e *Encoded) ContextNodes() []*Node {
+	out := []*Node{e.Bias}
+	for l := range e.K {
+		out = append(out, e.K[l], e.V[l])
+	}
+	return out
+}
+
+// NumContextNodes is len(Encoded.ContextNodes()) for cfg.
+func NumContextNodes(cfg Config) int { return 1 + 2*cfg.Layers }
+
+// ContextFromNodes rebuilds an Encoded (Bias, K, V only) from graph inputs
+// laid out as ContextNodes.
+func ContextFromNodes(cfg Config, nodes []*Node) *Encoded {
+	if len(nodes) != NumContextNodes(cfg) {
+		exceptions.Panicf("model: want %d context nodes, got %d", NumContextNodes(cfg), len(nodes))
+	}
+	e := &Encoded{Bias: nodes[0]}
+	for l := range cfg.Layers {
+		e.K = append(e.K, nodes[1+2*l])
+		e.V = append(e.V, nodes[2+2*l])
+	}
+	return e
+}
+
+// param returns the graph value of model variable name (relative to Root).
+func param(scope *mlm.Scope, g *Graph, name string) *Node {
+	v := scope.Store().GetVariable(Root + "/" + name)
+	if v == nil {
+		exceptions.Panicf("model variable %s/%s is missing: call model.InitParams or load a checkpoint", Root, name)
+	}
+	return v.NodeValue(g)
+}
+
+func dense(x, w, b *Node) *Node {
+	return nn.Dense(x, w, b, compute.DenseLayoutInputOutputs)
+}
+
+func layerNorm(x, gain, bias *Node) *Node {
+	return nn.LayerNorm(x, []int{x.Rank() - 1}, 1e-5, gain, bias, nil)
+}
+
+// dropout zeroes each value with probability rate and scales the rest by
+// 1/(1-rate), drawing from the store's random state (deterministic for a
+// seeded store). It is the identity outside training.
+func dropout(scope *mlm.Scope, x *Node, rate float64, training bool) *Node {
+	if !training || rate <= 0 {
+		return x
+	}
+	u := scope.RandomUniform(x.Graph(), x.Shape())
+	keep := ConvertDType(GreaterOrEqual(u, ConstAs(u, rate)), x.DType())
+	return Mul(x, MulScalar(keep, 1/(1-rate)))
+}
+
+// embedItems turns images and prompts into tokens without label or recency:
+// LayerNorm(image)·W_img + text·W_txt. The layer norm makes the model
+// indifferent to the scale of whatever embedder made the vectors.
+func embedItems(scope *mlm.Scope, img, txt *Node) *Node {
+	g := img.Graph()
+	imgN := layerNorm(img, param(scope, g, "in/img_norm_gain"), param(scope, g, "in/img_norm_bias"))
+	x := dense(imgN, param(scope, g, "in/img_w"), nil)
+	return Add(x, dense(txt, param(scope, g, "in/txt_w"), nil))
+}
+
+// lookup gathers rows of table [N, d] for int32 indices of any shape.
+func lookup(table, idx *Node) *Node {
+	return Gather(table, InsertAxes(idx, -1))
+}
+
+// attnProjections returns q, k, v head-major, [B, Heads, L, HeadDim], for
+// x [B, L, d]: one matrix product and one transpose, so the attention
+// products that follow need no further transposes in the Go backend.
+func attnProjections(scope *mlm.Scope, cfg Config, layer string, h *Node) (q, k, v *Node) {
+	g := h.Graph()
+	B, L := h.Shape().Dim(0), h.Shape().Dim(1)
+	qkv := dense(h, param(scope, g, layer+"qkv_w"), nil)
+	qkv = TransposeAllAxes(Reshape(qkv, B, L, 3, cfg.Heads, cfg.HeadDim()), 2, 0, 3, 1, 4) // [3, B, heads, L, hd]
+	part := func(i int) *Node { return Reshape(SliceAxis(qkv, 0, AxisElem(i)), B, cfg.Heads, L, cfg.HeadDim()) }
+	return part(0), part(1), part(2)
+}
+
+// mergeHeads turns [B, Heads, L, HeadDim] back into [B, L, d].
+func mergeHeads(x *Node) *Node {
+	s := x.Shape()
+	return Reshape(TransposeAllAxes(x, 0, 2, 1, 3), s.Dim(0), s.Dim(2), s.Dim(1)*s.Dim(3))
+}
+
+// feedForward is the second half of a pre-LN block, residual included.
+func feedForward(scope *mlm.Scope, cfg Config, layer string, x *Node, training bool) *Node {
+	g := x.Graph()
+	h := layerNorm(x, param(scope, g, layer+"ln2_gain"), param(scope, g, layer+"ln2_bias"))
+	h = nn.Dense(h, param(scope, g, layer+"ff1_w"), nil, compute.DenseLayoutInputOutputs, activation.TypeRelu)
+	h = dense(h, param(scope, g, layer+"ff2_w"), nil)
+	return Add(x, dropout(scope, h, cfg.Dropout, training))
+}
+
+// prefTokens returns the preference tokens for each episode, [B, K, d], and
+// in pool mode the one-hot selection [B, K, M] and the key-matching loss.
+// hist is [B, H, d] (history tokens before the transformer), mask [B, H].
+func prefTokens(scope *mlm.Scope, cfg Config, hist, histMaskF *Node) (tokens, selection, keyLoss *Node) {
+	g := hist.Graph()
+	B, K, d := hist.Shape().Dim(0), cfg.PrefTokens, cfg.DModel
+	if cfg.TokenMode != TokenModePool {
+		t := param(scope, g, "pref/tokens")
+		return BroadcastToDims(Reshape(t, 1, K, d), B, K, d), nil, nil
+	}
+	// L2P: the query is a summary of the history that the selection does not
+	// train (L2P uses a frozen encoder): the masked mean of its tokens.
+	count := ReduceSum(histMaskF, 1)                                     // [B]
+	sum := ReduceSum(Mul(hist, InsertAxes(histMaskF, -1)), 1)            // [B, d]
+	query := StopGradient(Div(sum, InsertAxes(MaxScalar(count, 1), -1))) // [B, d]
+	query = L2NormalizeWithEpsilon(query, 1e-6, -1)
+	keys := L2NormalizeWithEpsilon(param(scope, g, "pref/keys"), 1e-6, -1)  // [M, d]
+	sim := Einsum("bd,md->bm", query, keys)                                 // [B, M] cosine similarity
+	_, idx := TopK(StopGradient(sim), K, -1)                                // [B, K]
+	selection = OneHot(idx, cfg.PoolSize, dtypes.Float32)                   // [B, K, M]
+	tokens = Einsum("bkm,md->bkd", selection, param(scope, g, "pref/pool")) // [B, K, d]
+	// Key-matching loss: pull each selected key toward the query, averaged
+	// over the selected keys of users that have a history.
+	chosen := ReduceSum(selection, 1)                                                      // [B, M]
+	perUser := DivScalar(ReduceSum(Mul(chosen, OneMinus(sim)), 1), float64(K))             // [B]
+	has := ConvertDType(GreaterThan(count, ScalarZero(g, dtypes.Float32)), dtypes.Float32) // [B]
+	keyLoss = Div(ReduceAllSum(Mul(perUser, has)), MaxScalar(ReduceAllSum(has), 1))
+	return tokens, selection, keyLoss
+}
+
+// EncodeContext encodes histories once per user: the preference tokens and
+// history slots go through the transformer with full (bidirectional)
+// attention among themselves, padded slots masked out. Its keys and values
+// at every layer are what ScoreTargets reads, so any number of candidates can
+// be scored against one encoding. Dropout applies only when training.
+func EncodeContext(scope *mlm.Scope, cfg Config, histImage, histText, histLabel, histRecency *Node, training bool) *Encoded {
+	g := histImage.Graph()
+	B, H, K := histImage.Shape().Dim(0), histImage.Shape().Dim(1), cfg.PrefTokens
+	Lc := K + H
+
+	hist := embedItems(scope, histImage, histText)
+	hist = Add(hist, lookup(param(scope, g, "in/label_emb"), histLabel))
+	hist = Add(hist, lookup(param(scope, g, "in/recency_emb"), histRecency))
+	histMask := NotEqual(histLabel, ScalarZero(g, dtypes.Int32)) // [B, H]
+	histMaskF := ConvertDType(histMask, dtypes.Float32)
+
+	enc := &Encoded{}
+	x := hist
+	maskF := histMaskF
+	var selection *Node
+	if K > 0 {
+		var tokens *Node
+		tokens, selection, enc.KeyLoss = prefTokens(scope, cfg, hist, histMaskF)
+		x = Concatenate([]*Node{tokens, hist}, 1)
+		maskF = Concatenate([]*Node{Ones(g, shapes.Make(dtypes.Float32, B, K)), histMaskF}, 1)
+	}
+	enc.Bias = MulScalar(OneMinus(maskF), maskedLogit) // [B, Lc]
+	bias4 := Reshape(enc.Bias, B, 1, 1, Lc)
+	x = dropout(scope, x, cfg.Dropout, training)
+
+	scale := 1 / math.Sqrt(float64(cfg.HeadDim()))
+	var prefAttn *Node
+	for l := range cfg.Layers {
+		layer := layerName(l)
+		h := layerNorm(x, param(scope, g, layer+"ln1_gain"), param(scope, g, layer+"ln1_bias"))
+		q, k, v := attnProjections(scope, cfg, layer, h)
+		scores := Add(MulScalar(Einsum("bhqd,bhkd->bhqk", q, k), scale), bias4) // [B, heads, Lc, Lc]
+		attn := Softmax(scores, -1)
+		o := mergeHeads(Einsum("bhqk,bhkd->bhqd", attn, v)) // [B, Lc, d]
+		o = dense(o, param(scope, g, layer+"out_w"), nil)
+		x = Add(x, dropout(scope, o, cfg.Dropout, training))
+		x = feedForward(scope, cfg, layer, x, training)
+		enc.K = append(enc.K, k)
+		enc.V = append(enc.V, v)
+		if K > 0 {
+			// History rows (queries K..Lc) onto preference-token columns (keys 0..K).
+			a := ReduceMean(Slice(attn, AxisRange(), AxisRange(), AxisRange(K, Lc), AxisRange(0, K)), 1) // [B, H, K]
+			if prefAttn == nil {
+				prefAttn = a
+			} else {
+				prefAttn = Add(prefAttn, a)
+			}
+		}
+	}
+	final := layerNorm(x, param(scope, g, "out/ln_gain"), param(scope, g, "out/ln_bias")) // [B, Lc, d]
+	histStates := SliceAxis(final, 1, AxisRange(K, Lc))                                   // [B, H, d]
+	enc.HistoryCount = ReduceSum(histMaskF, 1)
+	enc.HistoryMean = Div(ReduceSum(Mul(histStates, InsertAxes(histMaskF, -1)), 1),
+		InsertAxes(MaxScalar(enc.HistoryCount, 1), -1))
+	if K > 0 {
+		prefAttn = Mul(DivScalar(prefAttn, float64(cfg.Layers)), InsertAxes(histMaskF, -1))
+		prefStates := SliceAxis(final, 1, AxisRange(0, K)) // [B, K, d]
+		if selection != nil {
+			// Pool mode: place each selected token at its pool index.
+			prefAttn = Einsum("bhk,bkm->bhm", prefAttn, selection)
+			prefStates = Einsum("bkm,bkd->bmd", selection, prefStates)
+		}
+		enc.PrefAttention = prefAttn
+		enc.PrefStates = prefStates
+	}
+	return enc
+}
+
+func layerName(l int) string { return fmt.Sprintf("layer_%d/", l) }
+
+// ScoreTargets reads targets against encoded contexts: at every layer each
+// target attends to that layer's context keys and values and to itself, but
+// never to another target, so a target's score does not depend on which
+// other targets share the call. tgtImage is [B, T, ImageDim], tgtText
+// [B, T, TextDim]; the result is [B, T, 2] logits (s+, s-).
+func ScoreTargets(scope *mlm.Scope, cfg Config, enc *Encoded, tgtImage, tgtText *Node, training bool) *Node {
+	g := tgtImage.Graph()
+	B, d := tgtImage.Shape().Dim(0), cfg.DModel
+	Lc := enc.Bias.Shape().Dim(1)
+	bias4 := Reshape(enc.Bias, B, 1, 1, Lc)
+
+	y := embedItems(scope, tgtImage, tgtText)
+	query := SliceAxis(param(scope, g, "in/label_emb"), 0, AxisElem(int(LabelQuery))) // [1, d]
+	recent := SliceAxis(param(scope, g, "in/recency_emb"), 0, AxisElem(0))            // [1, d]
+	y = Add(y, Reshape(Add(query, recent), 1, 1, d))
+	y = dropout(scope, y, cfg.Dropout, training)
+
+	scale := 1 / math.Sqrt(float64(cfg.HeadDim()))
+	for l := range cfg.Layers {
+		layer := layerName(l)
+		h := layerNorm(y, param(scope, g, layer+"ln1_gain"), param(scope, g, layer+"ln1_bias"))
+		q, k, v := attnProjections(scope, cfg, layer, h)                             // [B, heads, T, hd]
+		sCtx := Add(MulScalar(Einsum("bhtd,bhkd->bhtk", q, enc.K[l]), scale), bias4) // [B, heads, T, Lc]
+		sSelf := MulScalar(ReduceAndKeep(Mul(q, k), ReduceSum, -1), scale)           // [B, heads, T, 1]
+		attn := Softmax(Concatenate([]*Node{sCtx, sSelf}, -1), -1)
+		aCtx := SliceAxis(attn, -1, AxisRange(0, Lc))
+		aSelf := SliceAxis(attn, -1, AxisElem(Lc)) // [B, heads, T, 1]
+		o := Add(Einsum("bhtk,bhkd->bhtd", aCtx, enc.V[l]), Mul(aSelf, v))
+		o = dense(mergeHeads(o), param(scope, g, layer+"out_w"), nil)
+		y = Add(y, dropout(scope, o, cfg.Dropout, training))
+		y = feedForward(scope, cfg, layer, y, training)
+	}
+	y = layerNorm(y, param(scope, g, "out/ln_gain"), param(scope, g, "out/ln_bias"))
+	return dense(y, param(scope, g, "out/w"), param(scope, g, "out/b"))
+}
+
+// Forward runs a whole batch: encode the histories, read the targets. It is
+// exactly EncodeContext followed by ScoreTargets in one graph.
+func Forward(scope *mlm.Scope, cfg Config, in Inputs, training bool) (logits *Node, enc *Encoded) {
+	enc = EncodeContext(scope, cfg, in.HistImage, in.HistText, in.HistLabel, in.HistRecency, training)
+	logits = ScoreTargets(scope, cfg, enc, in.TgtImage, in.TgtText, training)
+	return logits, enc
+}
+
+// Score turns logits [..., 2] into the preference score s+ - s-, [...].
+func Score(logits *Node) *Node {
+	r := logits.Rank()
+	return Squeeze(Sub(SliceAxis(logits, r-1, AxisElem(0)), SliceAxis(logits, r-1, AxisElem(1))), r-1)
+}

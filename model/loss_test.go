@@ -1,0 +1,104 @@
+package model
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	mlm "github.com/gomlx/gomlx/ml/model"
+)
+
+func pairLossValues(t *testing.T, logits [][][]float32, smoothing float64) (base, cp, acc float32) {
+	t.Helper()
+	out, err := mlm.CallOnceN(testBackend(), mlm.NewStore(), func(_ *mlm.Scope, x *Node) []*Node {
+		b, c := PairLoss(x, smoothing)
+		return []*Node{b, c, PairAccuracy(x)}
+	}, logits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out[0].Value().(float32), out[1].Value().(float32), out[2].Value().(float32)
+}
+
+// The expected values are worked by hand from softplus(x) = log(1+e^x):
+// softplus(2)=2.126928, softplus(0)=0.693147, softplus(-1)=0.313262,
+// softplus(-2)=0.126928, softplus(3)=3.048587.
+func TestPairLossByHand(t *testing.T) {
+	// Episode 1: s(x+) = (s+ 2, s- 0), s(x-) = (1, 1).
+	//   L_base = softplus(0-2) + softplus(1-1)          = 0.126928 + 0.693147 = 0.820075
+	//   L_CP   = softplus(1-2) + softplus(0-1)          = 0.313262 + 0.313262 = 0.626523
+	//   scores 2 vs 0: the liked target wins.
+	// Episode 2: s(x+) = (1, 3), s(x-) = (-1, 0).
+	//   L_base = softplus(3-1) + softplus(-1-0)         = 2.126928 + 0.313262 = 2.440190
+	//   L_CP   = softplus(-1-1) + softplus(3-0)         = 0.126928 + 3.048587 = 3.175515
+	//   scores -2 vs -1: the disliked target wins.
+	logits := [][][]float32{
+		{{2, 0}, {1, 1}},
+		{{1, 3}, {-1, 0}},
+	}
+	base, cp, acc := pairLossValues(t, logits, 0)
+	check := func(name string, got float32, want float64) {
+		t.Helper()
+		if math.Abs(float64(got)-want) > 1e-5 {
+			t.Errorf("%s = %.6f, want %.6f", name, got, want)
+		}
+	}
+	check("L_base", base, (0.820075+2.440190)/2)
+	check("L_CP", cp, (0.626523+3.175515)/2)
+	check("accuracy", acc, 0.5)
+
+	// Ties count half; equal logits give log 2 everywhere.
+	base, cp, acc = pairLossValues(t, [][][]float32{{{0, 0}, {0, 0}}}, 0)
+	check("tie L_base", base, 2*0.693147)
+	check("tie L_CP", cp, 2*0.693147)
+	check("tie accuracy", acc, 0.5)
+
+	// Label smoothing 0.1 on episode 1:
+	//   CE(x+,+) = 0.9*softplus(-2) + 0.1*softplus(2) = 0.114235 + 0.212693 = 0.326928
+	//   CE(x-,-) = 0.9*softplus(0) + 0.1*softplus(0)  = 0.693147
+	//   L_CP does not smooth: 0.626523.
+	base, cp, _ = pairLossValues(t, logits[:1], 0.1)
+	check("smoothed L_base", base, 0.326928+0.693147)
+	check("smoothed L_CP", cp, 0.626523)
+}
+
+// TrainLosses must combine exactly L_base + λ·L_CP (+ weight·L_key).
+func TestTrainLossesCombination(t *testing.T) {
+	for _, mode := range []string{TokenModeFixed, TokenModePool} {
+		t.Run(mode, func(t *testing.T) {
+			cfg := smallConfig()
+			cfg.TokenMode = mode
+			cfg.Lambda = 0.7
+			cfg.PoolKeyWeight = 0.3
+			store := newStore(t, cfg, 3)
+			bt := randomBatch(cfg, 4, 2, 4, rand.New(rand.NewPCG(1, 9)))
+			var args []any
+			for _, x := range bt.Tensors() {
+				args = append(args, x)
+			}
+			out, err := mlm.CallOnceN(testBackend(), store, func(scope *mlm.Scope, in []*Node) []*Node {
+				l := TrainLosses(scope, cfg, InputsFromNodes(in), false)
+				return []*Node{l.Total, l.Base, l.CP, l.Key, l.Accuracy}
+			}, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := make([]float64, len(out))
+			for i, x := range out {
+				v[i] = float64(tensors.MustCopyFlatData[float32](x)[0])
+			}
+			want := v[1] + cfg.Lambda*v[2] + cfg.PoolKeyWeight*v[3]
+			if math.Abs(v[0]-want) > 1e-5 {
+				t.Fatalf("total %v, want base %v + λ·cp %v + w·key %v = %v", v[0], v[1], v[2], v[3], want)
+			}
+			if mode == TokenModePool && !(v[3] > 0 && v[3] <= 2) {
+				t.Fatalf("pool key loss %v, want in (0, 2]", v[3])
+			}
+			if mode == TokenModeFixed && v[3] != 0 {
+				t.Fatalf("fixed mode key loss %v, want 0", v[3])
+			}
+		})
+	}
+}

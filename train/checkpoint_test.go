@@ -1,0 +1,184 @@
+package train
+
+import (
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"palate"
+	"palate/model"
+)
+
+func testCheckpoint(t *testing.T, seed uint64) *Checkpoint {
+	t.Helper()
+	cfg := synthConfig()
+	o := quietOptions()
+	o.Seed = seed
+	tr, err := NewTrainer(cfg, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := tr.Weights()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Checkpoint{
+		Config:       cfg,
+		Embedder:     EmbedderInfo{Name: "pixels-v1", Dim: cfg.ImageDim},
+		TextEmbedder: EmbedderInfo{Name: model.HashBOWName, Dim: cfg.TextDim},
+		Summary:      Summary{Mode: ModeJoint, Seed: seed, Steps: int(seed)},
+		Weights:      w,
+	}
+}
+
+func sameCheckpoint(t *testing.T, got, want *Checkpoint) {
+	t.Helper()
+	if got.Config != want.Config || got.Embedder != want.Embedder || got.TextEmbedder != want.TextEmbedder || got.Summary.Seed != want.Summary.Seed {
+		t.Fatalf("checkpoint metadata differs: %+v vs %+v", got, want)
+	}
+	for p, w := range want.Weights {
+		g := got.Weights[p]
+		if len(g) != len(w) {
+			t.Fatalf("%s: %d values, want %d", p, len(g), len(w))
+		}
+		for i := range w {
+			if math.Float32bits(g[i]) != math.Float32bits(w[i]) {
+				t.Fatalf("%s[%d] = %v, want %v", p, i, g[i], w[i])
+			}
+		}
+	}
+}
+
+func TestCheckpointRoundTrip(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "m")
+	ck := testCheckpoint(t, 1)
+	if err := Save(dir, ck); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameCheckpoint(t, got, ck)
+	// Saving again over it replaces it and leaves no temporary directories.
+	ck2 := testCheckpoint(t, 2)
+	if err := Save(dir, ck2); err != nil {
+		t.Fatal(err)
+	}
+	got, err = Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameCheckpoint(t, got, ck2)
+	entries, _ := os.ReadDir(filepath.Dir(dir))
+	if len(entries) != 1 {
+		t.Fatalf("leftovers next to the checkpoint: %v", entries)
+	}
+	for _, f := range []string{ConfigFile, WeightsFile, SummaryFile, ManifestFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A save that dies at any point leaves a directory that loads as the old
+// checkpoint or the new one, never as anything else.
+func TestCheckpointAtomicSave(t *testing.T) {
+	old, next := testCheckpoint(t, 1), testCheckpoint(t, 2)
+	for _, stage := range []string{
+		"write " + ConfigFile, "write " + WeightsFile, "write " + SummaryFile, "write " + ManifestFile,
+		"move old aside", "move new in", "remove old",
+	} {
+		t.Run(stage, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "m")
+			if err := Save(dir, old); err != nil {
+				t.Fatal(err)
+			}
+			crash := errors.New("simulated crash")
+			err := save(dir, next, func(s string) error {
+				if s == stage {
+					return crash
+				}
+				return nil
+			})
+			if !errors.Is(err, crash) {
+				t.Fatalf("save: %v", err)
+			}
+			got, err := Load(dir)
+			if err != nil {
+				t.Fatalf("after a crash at %q: %v", stage, err)
+			}
+			want := old
+			if stage == "remove old" {
+				want = next // the new checkpoint was already in place
+			}
+			sameCheckpoint(t, got, want)
+		})
+	}
+}
+
+// A checkpoint whose files were damaged or half written is refused.
+func TestCheckpointDamageRefused(t *testing.T) {
+	for name, damage := range map[string]func(dir string) error{
+		"truncated weights": func(dir string) error {
+			p := filepath.Join(dir, WeightsFile)
+			b, _ := os.ReadFile(p)
+			return os.WriteFile(p, b[:len(b)/2], 0o644)
+		},
+		"flipped byte": func(dir string) error {
+			p := filepath.Join(dir, WeightsFile)
+			b, _ := os.ReadFile(p)
+			b[100] ^= 1
+			return os.WriteFile(p, b, 0o644)
+		},
+		"edited config": func(dir string) error {
+			p := filepath.Join(dir, ConfigFile)
+			b, _ := os.ReadFile(p)
+			return os.WriteFile(p, []byte(strings.Replace(string(b), `"layers": 2`, `"layers": 3`, 1)), 0o644)
+		},
+		"no manifest": func(dir string) error { return os.Remove(filepath.Join(dir, ManifestFile)) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "m")
+			if err := Save(dir, testCheckpoint(t, 1)); err != nil {
+				t.Fatal(err)
+			}
+			if err := damage(dir); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Load(dir); palate.ErrorCode(err) != palate.EINVALID {
+				t.Fatalf("Load = %v, want EINVALID", err)
+			}
+		})
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "nothing")); palate.ErrorCode(err) != palate.ENOTFOUND {
+		t.Fatalf("missing dir: %v, want ENOTFOUND", err)
+	}
+}
+
+func TestCheckpointEmbedderMismatch(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "m")
+	ck := testCheckpoint(t, 1)
+	if err := Save(dir, ck); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadFor(dir, "pixels-v1", ck.Config.ImageDim); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		dim  int
+	}{{"clip-vit-b32", ck.Config.ImageDim}, {"pixels-v1", 512}} {
+		_, err := LoadFor(dir, c.name, c.dim)
+		if palate.ErrorCode(err) != palate.EINVALID {
+			t.Fatalf("LoadFor(%s, %d) = %v, want EINVALID", c.name, c.dim, err)
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, "pixels-v1") || !strings.Contains(msg, c.name) {
+			t.Fatalf("message should name both embedders: %s", msg)
+		}
+	}
+}

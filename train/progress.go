@@ -1,0 +1,107 @@
+package train
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+// progress reports training: a bar with loss, accuracy and episodes/s on a
+// terminal, a plain line every LogEvery otherwise (logs, CI).
+type progress struct {
+	mu       sync.Mutex
+	w        io.Writer
+	bar      *progressbar.ProgressBar
+	every    time.Duration
+	now      func() time.Time
+	last     time.Time
+	total    int
+	lastVal  float64
+	hasVal   bool
+	silenced bool
+}
+
+func newProgress(o Options, total int) *progress {
+	p := &progress{w: o.Log, every: o.LogEvery, now: o.Now, total: total}
+	p.last = p.now()
+	if o.Log == nil || o.Progress == ProgressNone {
+		p.silenced = true
+		return p
+	}
+	useBar := o.Progress == ProgressBar
+	if o.Progress == ProgressAuto {
+		if f, ok := o.Log.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			useBar = true
+		}
+	}
+	if useBar {
+		p.bar = progressbar.NewOptions(total,
+			progressbar.OptionSetWriter(o.Log),
+			progressbar.OptionSetDescription("train"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetWidth(24),
+			progressbar.OptionThrottle(200*time.Millisecond),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(o.Log) }),
+		)
+	}
+	return p
+}
+
+func (p *progress) step(stage Stage, steps int, e *emaStats, epsPerSec float64) {
+	if p.silenced {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	val := ""
+	if p.hasVal {
+		val = fmt.Sprintf(" val %.3f", p.lastVal)
+	}
+	desc := fmt.Sprintf("%s loss %.3f acc %.3f%s %.0f ep/s", stage, e.loss, e.acc, val, epsPerSec)
+	if p.bar != nil {
+		p.bar.Describe(desc)
+		_ = p.bar.Set(steps)
+		return
+	}
+	if now := p.now(); now.Sub(p.last) >= p.every || steps == p.total {
+		p.last = now
+		fmt.Fprintf(p.w, "train: step %d/%d %s\n", steps, p.total, desc)
+	}
+}
+
+func (p *progress) val(acc float64) {
+	p.mu.Lock()
+	p.lastVal, p.hasVal = acc, true
+	p.mu.Unlock()
+}
+
+// event prints a line that stays, above the bar if there is one.
+func (p *progress) event(format string, args ...any) {
+	if p.silenced {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		_ = p.bar.Clear()
+	}
+	fmt.Fprintf(p.w, "train: "+format+"\n", args...)
+	if p.bar != nil {
+		_ = p.bar.RenderBlank()
+	}
+}
+
+func (p *progress) finish() {
+	if p.silenced || p.bar == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_ = p.bar.Finish()
+}

@@ -1,0 +1,359 @@
+package train
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"palate"
+	"palate/model"
+)
+
+func quietOptions() Options {
+	o := DefaultOptions()
+	o.Progress = ProgressNone
+	o.StepTimeout = time.Minute
+	return o
+}
+
+// A tiny synthetic taste problem trains for a few seconds: the loss must
+// fall and held-out users' pairwise accuracy must clearly beat 50%.
+func TestLearnsSyntheticTaste(t *testing.T) {
+	cfg := synthConfig()
+	w := newSynthWorld(cfg, 200, 1)
+	opts := quietOptions()
+	opts.Steps = 400
+	opts.LearningRate = 3e-3
+	opts.EvalEvery = 50
+	opts.Patience = -1
+	var log bytes.Buffer
+	opts.Log, opts.Progress = &log, ProgressPlain
+	opts.LogEvery = time.Hour // only the final line
+	opts.Embedder = EmbedderInfo{Name: "synthetic", Dim: cfg.ImageDim}
+	val := w.fixedBatches(4, 64, 150, 175, 2)
+	test := w.fixedBatches(4, 64, 175, 200, 3)
+
+	tr, err := NewTrainer(cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := PairAccuracy(context.Background(), tr, test)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	start := time.Now()
+	ck, err := Run(context.Background(), cfg, opts, w.source(32, 0, 150, 4), ValidateOn(val))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := ck.Summary
+	t.Logf("%d steps in %.1fs (%.1f episodes/s); evals %+v", s.Steps, time.Since(start).Seconds(), s.EpisodesPerSecond, s.Evals)
+	if s.Steps != 400 || s.StoppedBy != StopMaxSteps {
+		t.Fatalf("steps %d stopped by %q", s.Steps, s.StoppedBy)
+	}
+	first, last := s.Evals[0], s.Evals[len(s.Evals)-1]
+	if !(last.TrainLoss < first.TrainLoss*0.9) {
+		t.Errorf("training loss did not fall: %.3f at step %d, %.3f at step %d", first.TrainLoss, first.Step, last.TrainLoss, last.Step)
+	}
+
+	tr2, err := NewTrainer(cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr2.SetWeights(ck.Weights); err != nil {
+		t.Fatal(err)
+	}
+	after, err := PairAccuracy(context.Background(), tr2, test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("held-out pairwise accuracy: %.3f before training, %.3f after (best val %.3f)", before, after, s.BestValAccuracy)
+	if after < 0.65 {
+		t.Errorf("held-out accuracy %.3f, want > 0.65", after)
+	}
+	if !strings.Contains(log.String(), "stopped (max-steps)") {
+		t.Errorf("plain log missing final line:\n%s", log.String())
+	}
+}
+
+// Same seed and same batches give bit-identical weights; another seed does not.
+func TestDeterministic(t *testing.T) {
+	cfg := synthConfig()
+	cfg.Dropout = 0.1 // dropout must be seeded too
+	w := newSynthWorld(cfg, 20, 1)
+	batches := w.fixedBatches(4, 8, 0, 20, 5)
+	run := func(seed uint64) map[string][]float32 {
+		o := quietOptions()
+		o.Seed = seed
+		tr, err := NewTrainer(cfg, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range batches {
+			if _, err := tr.Step(b, 1e-3); err != nil {
+				t.Fatal(err)
+			}
+		}
+		wt, err := tr.Weights()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return wt
+	}
+	a, b, c := run(3), run(3), run(4)
+	differs := false
+	for path, va := range a {
+		vb, vc := b[path], c[path]
+		for i := range va {
+			if math.Float32bits(va[i]) != math.Float32bits(vb[i]) {
+				t.Fatalf("%s[%d]: %v vs %v with the same seed", path, i, va[i], vb[i])
+			}
+			differs = differs || va[i] != vc[i]
+		}
+	}
+	if !differs {
+		t.Fatal("different seeds gave identical weights")
+	}
+}
+
+// Two-stage training must update only what each stage owns.
+func TestTwoStageFreezes(t *testing.T) {
+	for _, mode := range []string{model.TokenModeFixed, model.TokenModePool} {
+		t.Run(mode, func(t *testing.T) {
+			cfg := synthConfig()
+			cfg.TokenMode = mode
+			cfg.PoolSize = 6
+			w := newSynthWorld(cfg, 20, 1)
+			tr, err := NewTrainer(cfg, quietOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			batches := w.fixedBatches(3, 8, 0, 20, 6)
+			stage := func(s Stage) (before, after map[string][]float32) {
+				if err := tr.SetStage(s); err != nil {
+					t.Fatal(err)
+				}
+				before, _ = tr.Weights()
+				for _, b := range batches {
+					if _, err := tr.Step(b, 1e-2); err != nil {
+						t.Fatal(err)
+					}
+				}
+				after, _ = tr.Weights()
+				return before, after
+			}
+			changed := func(a, b []float32) bool {
+				for i := range a {
+					if a[i] != b[i] {
+						return true
+					}
+				}
+				return false
+			}
+			b1, a1 := stage(Stage1)
+			b2, a2 := stage(Stage2)
+			nPref := 0
+			for _, p := range model.Params(cfg) {
+				if p.Pref {
+					nPref++
+				}
+				// Stage 1 trains exactly the non-token variables. (Every
+				// variable gets a gradient here: no gain or bias sits where
+				// its gradient is exactly zero.)
+				if got := changed(b1[p.Path], a1[p.Path]); got == p.Pref {
+					t.Errorf("stage 1: %s changed=%v, pref=%v", p.Path, got, p.Pref)
+				}
+				if got := changed(b2[p.Path], a2[p.Path]); got != p.Pref {
+					t.Errorf("stage 2: %s changed=%v, pref=%v", p.Path, got, p.Pref)
+				}
+			}
+			if nPref == 0 {
+				t.Fatal("no preference-token variables")
+			}
+		})
+	}
+}
+
+func TestRunTwoStageAndK0(t *testing.T) {
+	cfg := synthConfig()
+	w := newSynthWorld(cfg, 20, 1)
+	opts := quietOptions()
+	opts.Mode = ModeTwoStage
+	opts.Steps, opts.Stage2Steps = 6, 4
+	opts.EvalEvery = 3
+	ck, err := Run(context.Background(), cfg, opts, w.source(8, 0, 20, 1), ValidateOn(w.fixedBatches(1, 16, 0, 20, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck.Summary.StageSteps[Stage1] != 6 || ck.Summary.StageSteps[Stage2] != 4 || len(ck.Summary.Evals) != 4 {
+		t.Fatalf("summary %+v", ck.Summary)
+	}
+	// K = 0 has no tokens: two-stage is just stage 1.
+	cfg.PrefTokens = 0
+	ck, err = Run(context.Background(), cfg, opts, w.source(8, 0, 20, 1), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck.Summary.Steps != 6 || ck.Summary.Validated {
+		t.Fatalf("K=0 summary %+v", ck.Summary)
+	}
+	if _, err := NewTrainer(cfg, opts); err != nil {
+		t.Fatal(err)
+	}
+	tr, _ := NewTrainer(cfg, opts)
+	if err := tr.SetStage(Stage2); palate.ErrorCode(err) != palate.EINVALID {
+		t.Fatalf("stage 2 with K=0: %v, want EINVALID", err)
+	}
+}
+
+func TestEarlyStoppingKeepsBest(t *testing.T) {
+	cfg := synthConfig()
+	w := newSynthWorld(cfg, 20, 1)
+	opts := quietOptions()
+	opts.Steps = 1000
+	opts.EvalEvery = 2
+	opts.Patience = 2
+	accs := []float64{0.6, 0.7, 0.65, 0.69, 0.5}
+	calls := 0
+	var bestWeights map[string][]float32
+	validate := func(ctx context.Context, ev Evaluator) (float64, error) {
+		a := accs[min(calls, len(accs)-1)]
+		if calls == 1 {
+			bestWeights, _ = ev.(*Trainer).Weights()
+		}
+		calls++
+		return a, nil
+	}
+	ck, err := Run(context.Background(), cfg, opts, w.source(4, 0, 20, 1), validate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := ck.Summary
+	if s.StoppedBy != StopEarly || s.Steps != 8 || s.BestValAccuracy != 0.7 || s.BestStep != 4 {
+		t.Fatalf("stopped by %q after %d steps, best %.2f at %d", s.StoppedBy, s.Steps, s.BestValAccuracy, s.BestStep)
+	}
+	for p, v := range bestWeights {
+		for i := range v {
+			if v[i] != ck.Weights[p][i] {
+				t.Fatalf("returned weights are not the best validated ones (%s)", p)
+			}
+		}
+	}
+}
+
+// Cancelling the context stops cleanly and leaves the best checkpoint.
+func TestCancelKeepsCheckpoint(t *testing.T) {
+	cfg := synthConfig()
+	w := newSynthWorld(cfg, 20, 1)
+	opts := quietOptions()
+	opts.Steps = 1000
+	opts.EvalEvery = 3
+	opts.OutDir = t.TempDir() + "/model"
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	inner := w.source(4, 0, 20, 1)
+	n := 0
+	src := SourceFunc(func(ctx context.Context) (*model.Batch, error) {
+		if n++; n == 8 {
+			cancel()
+		}
+		return inner.Next(ctx)
+	})
+	ck, err := Run(ctx, cfg, opts, src, ValidateOn(w.fixedBatches(1, 8, 0, 20, 2)))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if ck == nil || ck.Summary.StoppedBy != StopCanceled || ck.Summary.Steps != 7 {
+		t.Fatalf("checkpoint %v", ck)
+	}
+	saved, err := Load(opts.OutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Validated at steps 3 and 6; the saved weights are the better ones.
+	best := saved.Summary.Evals[0]
+	for _, e := range saved.Summary.Evals {
+		if e.ValAccuracy > best.ValAccuracy {
+			best = e
+		}
+	}
+	if s := saved.Summary; s.StoppedBy != StopCanceled || len(s.Evals) != 2 || s.BestStep != best.Step {
+		t.Fatalf("saved summary %+v", s)
+	}
+}
+
+func TestLearningRateSchedule(t *testing.T) {
+	const peak = 1e-3
+	for _, c := range []struct {
+		step, total, warm int
+		decay             string
+		want              float64
+	}{
+		{0, 100, 10, DecayCosine, peak / 10},
+		{9, 100, 10, DecayCosine, peak},
+		{10, 100, 10, DecayCosine, peak},
+		{99, 100, 10, DecayCosine, peak * 0.05},
+		{99, 100, 10, DecayLinear, peak * 0.05},
+		{15, 21, 10, DecayLinear, peak * (0.05 + 0.95*0.5)},
+		{50, 100, 0, DecayNone, peak},
+	} {
+		got := LearningRate(c.step, c.total, c.warm, peak, 0.05, c.decay)
+		if math.Abs(got-c.want) > 1e-9 {
+			t.Errorf("LearningRate(%d, %d, %d, %s) = %g, want %g", c.step, c.total, c.warm, c.decay, got, c.want)
+		}
+	}
+}
+
+// Padding episodes past Batch.Valid do not count in validation accuracy.
+func TestPairAccuracyValid(t *testing.T) {
+	ev := fakeEvaluator{logits: []float32{
+		1, 0, 0, 0, // liked wins
+		0, 0, 0, 1, // liked wins
+		0, 1, 0, 0, // disliked wins (padding below)
+		0, 1, 0, 0,
+	}}
+	b := model.NewBatch(4, 1, 2, 1, 1)
+	got, err := PairAccuracy(context.Background(), ev, []*model.Batch{b})
+	if err != nil || got != 0.5 {
+		t.Fatalf("all episodes: %v, %v; want 0.5", got, err)
+	}
+	b.Valid = 2
+	got, err = PairAccuracy(context.Background(), ev, []*model.Batch{b})
+	if err != nil || got != 1 {
+		t.Fatalf("2 valid episodes: %v, %v; want 1", got, err)
+	}
+}
+
+type fakeEvaluator struct{ logits []float32 }
+
+func (f fakeEvaluator) Config() model.Config { return model.Config{} }
+func (f fakeEvaluator) Logits(context.Context, *model.Batch) ([]float32, error) {
+	return f.logits, nil
+}
+
+// The progress bar and the plain lines both report loss, accuracy and
+// episodes/s.
+func TestProgressOutput(t *testing.T) {
+	cfg := synthConfig()
+	w := newSynthWorld(cfg, 20, 1)
+	for _, mode := range []string{ProgressBar, ProgressPlain} {
+		var buf bytes.Buffer
+		opts := quietOptions()
+		opts.Steps, opts.EvalEvery = 4, 2
+		opts.Log, opts.Progress, opts.LogEvery = &buf, mode, time.Nanosecond
+		if _, err := Run(context.Background(), cfg, opts, w.source(4, 0, 20, 1), ValidateOn(w.fixedBatches(1, 4, 0, 20, 2))); err != nil {
+			t.Fatal(err)
+		}
+		out := buf.String()
+		for _, want := range []string{"loss", "acc", "ep/s", "val", "stopped (max-steps)"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s output lacks %q:\n%s", mode, want, out)
+			}
+		}
+	}
+}
