@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = Main(context.Background(), args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func TestHelp(t *testing.T) {
+	code, out, _ := run(t, "help")
+	if code != 0 {
+		t.Fatalf("help exited %d", code)
+	}
+	for _, c := range []string{"demo", "world", "embed", "train", "score", "similar"} {
+		if !strings.Contains(out, c) {
+			t.Errorf("help does not list %q", c)
+		}
+		code, out, _ := run(t, "help", c)
+		if code != 0 || !strings.Contains(out, "Usage: palate "+c) {
+			t.Errorf("help %s: exit %d, %q", c, code, out)
+		}
+	}
+	if code, _, _ := run(t, "frobnicate"); code != 2 {
+		t.Errorf("unknown command exited %d; want 2", code)
+	}
+	if code, _, _ := run(t); code != 2 {
+		t.Errorf("no command exited %d; want 2", code)
+	}
+}
+
+func TestWorldCommand(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.json")
+	os.WriteFile(cfg, []byte(`{"users": 12, "groups": 2, "comparisons_per_user": {"min": 3, "max": 5}, "image_size": 32}`), 0o644)
+	out := filepath.Join(dir, "w")
+	code, stdout, stderr := run(t, "world", "--config", cfg, "--out", out)
+	if code != 0 {
+		t.Fatalf("world exited %d: %s", code, stderr)
+	}
+	for _, want := range []string{"12 people in 2 taste groups", "oracle", "group oracle", "global oracle", "pixels-v1"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, stdout)
+		}
+	}
+	// Re-embedding the PNGs gives a table the same size as the world's.
+	code, stdout, stderr = run(t, "embed", "--data", out)
+	if code != 0 || !strings.Contains(stdout, "embedded") {
+		t.Fatalf("embed exited %d: %s %s", code, stdout, stderr)
+	}
+
+	tests := map[string]struct {
+		args []string
+		code int
+		want string
+	}{
+		"no out":       {[]string{"world"}, 2, "--out is required"},
+		"unknown flag": {[]string{"world", "--bogus"}, 2, "bogus"},
+		"bad key":      {[]string{"world", "--config", write(t, dir, `{"userz": 3}`), "--out", filepath.Join(dir, "x")}, 1, "userz"},
+		"bad value":    {[]string{"world", "--config", write(t, dir, `{"noise": -1}`), "--out", filepath.Join(dir, "x")}, 1, "noise"},
+		"missing file": {[]string{"world", "--config", filepath.Join(dir, "nope.json"), "--out", filepath.Join(dir, "x")}, 1, "nope.json"},
+		"non-empty":    {[]string{"world", "--config", cfg, "--out", out}, 1, "not empty"},
+		"bad embedder": {[]string{"embed", "--data", out, "--embedder", "clip"}, 1, "unknown embedder"},
+		"no data":      {[]string{"embed", "--data", filepath.Join(dir, "none")}, 1, "images.jsonl"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			code, _, stderr := run(t, tc.args...)
+			if code != tc.code || !strings.Contains(stderr, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want exit %d naming %q", code, stderr, tc.code, tc.want)
+			}
+		})
+	}
+}
+
+func write(t *testing.T, dir, body string) string {
+	t.Helper()
+	f, err := os.CreateTemp(dir, "*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(body)
+	f.Close()
+	return f.Name()
+}
