@@ -4,62 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-	"unicode"
 
 	"palate/bench"
 	"palate/dataset"
+	"palate/features"
 	"palate/history"
 )
-
-// hashBOW is hashbow-v1 (model.HashBOW) re-typed here so these tests need
-// no GoMLX: signed feature hashing of lowercased word unigrams and bigrams,
-// L2-normalised.
-type hashBOW struct{ d int }
-
-func (hashBOW) Name() string { return "hashbow-v1" }
-func (h hashBOW) Dim() int   { return h.d }
-func (h hashBOW) EmbedText(prompt string) []float32 {
-	out := make([]float32, h.d)
-	words := strings.FieldsFunc(strings.ToLower(prompt), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
-	})
-	add := func(feature string) {
-		f := fnv.New64a()
-		_, _ = f.Write([]byte(feature))
-		v := f.Sum64()
-		i := int(v % uint64(h.d))
-		if v>>63 == 1 {
-			out[i]--
-		} else {
-			out[i]++
-		}
-	}
-	for i, w := range words {
-		add(w)
-		if i > 0 {
-			add(words[i-1] + " " + w)
-		}
-	}
-	var n float64
-	for _, x := range out {
-		n += float64(x) * float64(x)
-	}
-	if n > 0 {
-		inv := float32(1 / math.Sqrt(n))
-		for i := range out {
-			out[i] *= inv
-		}
-	}
-	return out
-}
 
 // loadWorld reads a built world directory with one of its embeddings.
 func loadWorld(t testing.TB, dir, embedder string) *history.Data {
@@ -72,7 +28,7 @@ func loadWorld(t testing.TB, dir, embedder string) *history.Data {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := history.LoadData(ds, emb, hashBOW{64})
+	d, err := history.LoadData(ds, emb, features.NewHashBOW(64))
 	if err != nil {
 		t.Fatal(err)
 	}
