@@ -30,10 +30,22 @@ built.`,
 					return err
 				}
 				printSummary(env.Stdout, cfg, s, wdir)
+				mdir := filepath.Join(*dir, "model")
+				fmt.Fprintf(env.Stdout, "\nnext:\n  palate train --data %s --out %s\n  palate score --model %s --data %s --user %s --images %s-i0,%s-i1\n  palate similar --model %s --data %s --user %s\n",
+					wdir, mdir, mdir, wdir, firstUser(cfg), firstUser(cfg), firstUser(cfg), mdir, wdir, firstUser(cfg))
 				return nil
 			}
 		},
 	})
+}
+
+// firstUser is the id of person 0 of a world made from cfg.
+func firstUser(cfg world.Config) string {
+	w, err := world.New(cfg)
+	if err != nil {
+		return "u0"
+	}
+	return w.UserID(0)
 }
 
 // loadOrBuildWorld returns the summary of the world at dir when it was
