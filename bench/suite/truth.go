@@ -1,0 +1,99 @@
+package suite
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"palate"
+	"palate/world"
+)
+
+// Truth is what a taste world knows and no predictor may see: each person's
+// true taste and group, and each image's attributes. The reference ceilings
+// are computed from it on exactly the comparisons the predictors are judged
+// on.
+type Truth struct {
+	World  *world.World
+	People map[string]*world.Person
+	Attrs  map[string]*world.Attrs // by image id
+	// Raw is world.json as written by the world builder.
+	Raw json.RawMessage
+}
+
+// worldFile is the part of world.json the bench reads.
+type worldFile struct {
+	Config world.Config `json:"config"`
+}
+
+// LoadTruth reads a taste world's truth from dir: world.json (its config,
+// from which the groups' tastes are rebuilt), truth.jsonl (the people) and
+// image_truth.jsonl (each image's attributes). It returns nil and no error
+// when dir has no world.json (a dataset that is not a taste world).
+func LoadTruth(dir string) (*Truth, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, world.WorldFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var wf worldFile
+	wf.Config = world.DefaultConfig()
+	if err := json.Unmarshal(raw, &wf); err != nil {
+		return nil, palate.Errorf(palate.EINVALID, "%s: %v", world.WorldFile, err)
+	}
+	w, err := world.New(wf.Config)
+	if err != nil {
+		return nil, err
+	}
+	people, err := world.ReadTruth(dir)
+	if err != nil {
+		return nil, err
+	}
+	t := &Truth{World: w, People: make(map[string]*world.Person, len(people)), Raw: raw}
+	for _, p := range people {
+		t.People[p.ID] = p
+	}
+	if t.Attrs, err = readImageTruth(filepath.Join(dir, world.ImageTruthFile)); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// readImageTruth reads image_truth.jsonl (one world.Shown a line), keeping
+// only each image's attributes.
+func readImageTruth(path string) (map[string]*world.Attrs, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	out := map[string]*world.Attrs{}
+	dec := json.NewDecoder(bufio.NewReaderSize(f, 1<<20))
+	for line := 1; dec.More(); line++ {
+		var s struct {
+			ID    string      `json:"id"`
+			Attrs world.Attrs `json:"attrs"`
+		}
+		if err := dec.Decode(&s); err != nil {
+			return nil, palate.Errorf(palate.EINVALID, "%s:%d: %v", world.ImageTruthFile, line, err)
+		}
+		a := s.Attrs
+		out[s.ID] = &a
+	}
+	return out, nil
+}
+
+// Groups returns the world's number of taste groups.
+func (t *Truth) Groups() int { return t.World.Config.Groups }
+
+// Reference kinds: what a reference ceiling knows.
+const (
+	Oracle       = "oracle"        // the person's true utility at the time
+	GroupOracle  = "group-oracle"  // the person's group's taste and the shared quality
+	GlobalOracle = "global-oracle" // the shared quality only
+)
