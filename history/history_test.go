@@ -1,13 +1,11 @@
 package history
 
 import (
-	"context"
-	"image"
-	"path/filepath"
 	"testing"
 
 	"palate/dataset"
 	"palate/world"
+	"palate/world/worldtest"
 )
 
 // words is a trivial prompt embedder for tests: the prompt's length.
@@ -17,37 +15,14 @@ func (words) Name() string                 { return "len" }
 func (words) Dim() int                     { return 1 }
 func (words) EmbedText(p string) []float32 { return []float32{float32(len(p))} }
 
-// flat is a trivial embedder for tests.
-type flat struct{}
-
-func (flat) Name() string { return "flat" }
-func (flat) Dim() int     { return 2 }
-func (flat) Embed(context.Context, image.Image) ([]float32, error) {
-	return []float32{1, 0}, nil
-}
-
 // tinyWorld builds a small world and loads it with its truth embedding.
 func tinyWorld(t testing.TB, users int) *Data {
 	t.Helper()
 	c := world.DefaultConfig()
 	c.Users, c.Groups, c.ImageSize, c.Images = users, 3, 16, "none"
 	c.ComparisonsPerUser = world.Range{Min: 6, Max: 40}
-	w, err := world.New(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "w")
-	if _, err := w.Build(context.Background(), dir, flat{}, nil); err != nil {
-		t.Fatal(err)
-	}
-	ds, err := dataset.Read(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	emb, err := dataset.ReadEmbeddings(dir, world.TruthEmbedder)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, _ := worldtest.Build(t, c, nil)
+	ds, emb := worldtest.Read(t, dir, world.TruthEmbedder)
 	d, err := LoadData(ds, emb, words{})
 	if err != nil {
 		t.Fatal(err)

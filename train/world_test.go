@@ -2,25 +2,14 @@ package train
 
 import (
 	"context"
-	"image"
-	"path/filepath"
 	"testing"
 
 	"palate/dataset"
 	"palate/history"
 	"palate/model"
 	"palate/world"
+	"palate/world/worldtest"
 )
-
-// blank is an embedder that sees nothing; the test trains on the world's
-// truth embedding instead, so it is fast and its signal clean.
-type blank struct{}
-
-func (blank) Name() string { return "blank" }
-func (blank) Dim() int     { return 1 }
-func (blank) Embed(context.Context, image.Image) ([]float32, error) {
-	return []float32{0}, nil
-}
 
 // TestLearnsTasteWorld trains briefly on a small taste world and checks
 // that the loss falls and that held-out pairwise accuracy clearly beats
@@ -32,22 +21,8 @@ func TestLearnsTasteWorld(t *testing.T) {
 	c := world.DefaultConfig()
 	c.Users, c.Groups, c.ImageSize, c.Images = 250, 4, 16, "none"
 	c.ComparisonsPerUser = world.Range{Min: 20, Max: 60}
-	w, err := world.New(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "w")
-	if _, err := w.Build(context.Background(), dir, blank{}, nil); err != nil {
-		t.Fatal(err)
-	}
-	ds, err := dataset.Read(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	emb, err := dataset.ReadEmbeddings(dir, world.TruthEmbedder)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, _ := worldtest.Build(t, c, nil)
+	ds, emb := worldtest.Read(t, dir, world.TruthEmbedder)
 	d, err := history.LoadData(ds, emb, model.NewHashBOW(16))
 	if err != nil {
 		t.Fatal(err)

@@ -2,28 +2,17 @@ package suite
 
 import (
 	"context"
-	"image"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"palate/dataset"
 	"palate/history"
 	"palate/model"
 	"palate/world"
+	"palate/world/worldtest"
 )
-
-// blank is an embedder that sees nothing: the tests read the world's truth
-// embedding, which is fast to build (no pixels) and has a clean signal.
-type blank struct{}
-
-func (blank) Name() string { return "blank" }
-func (blank) Dim() int     { return 1 }
-func (blank) Embed(context.Context, image.Image) ([]float32, error) {
-	return []float32{0}, nil
-}
 
 var (
 	testOnce sync.Once
@@ -57,7 +46,7 @@ func testWorld(t testing.TB) (string, *world.Summary) {
 		if testDir, testErr = os.MkdirTemp("", "palate-bench-"); testErr != nil {
 			return
 		}
-		testSum, testErr = w.Build(context.Background(), filepath.Join(testDir, "w"), blank{}, nil)
+		testSum, testErr = w.Build(context.Background(), filepath.Join(testDir, "w"), worldtest.Blank{}, nil)
 		if testErr == nil {
 			t.Logf("test world built in %.1f s: %d seen, %d unseen, %d validation people, %d comparisons",
 				time.Since(start).Seconds(), testSum.SeenUsers, testSum.UnseenUsers, testSum.ValidationUsers, testSum.Comparisons)
@@ -71,14 +60,7 @@ func testWorld(t testing.TB) (string, *world.Summary) {
 
 func loadTestData(t testing.TB, dir, embedder string) *history.Data {
 	t.Helper()
-	ds, err := dataset.Read(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	emb, err := dataset.ReadEmbeddings(dir, embedder)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds, emb := worldtest.Read(t, dir, embedder)
 	d, err := history.LoadData(ds, emb, model.NewHashBOW(16))
 	if err != nil {
 		t.Fatal(err)
