@@ -224,11 +224,13 @@ type SamplerOptions struct {
 	Seed      uint64
 }
 
-// Episode is one training example: a person's target pair and the history
-// it is read against.
+// Episode is one training example: a person's target pairs and the history
+// they are read against. Every target is at or after the first one, and
+// every history item strictly before it.
 type Episode struct {
 	User    *UserData
-	Target  Pair
+	Target  Pair   // the sampled comparison
+	Extra   []Pair // further targets of the same person, when asked for
 	History []Item
 }
 
@@ -277,9 +279,14 @@ func NewSampler(d *Data, opt SamplerOptions) (*Sampler, error) {
 	return s, nil
 }
 
-// Next returns the next episode; its History may be reused by the next call
-// only if the caller copied it.
-func (s *Sampler) Next() Episode {
+// Next returns the next episode with one target pair.
+func (s *Sampler) Next() Episode { return s.NextN(1) }
+
+// NextN returns an episode with n target pairs: the sampled comparison and
+// n-1 more drawn (with replacement) from the same person's comparisons at or
+// after it, all read against a history from before the first. Sharing a
+// history among several later targets is also how the model is judged.
+func (s *Sampler) NextN(n int) Episode {
 	k := s.r.IntN(s.cum[len(s.cum)-1])
 	ui := sort.SearchInts(s.cum, k+1)
 	u := s.users[ui]
@@ -288,7 +295,11 @@ func (s *Sampler) Next() Episode {
 		j -= s.cum[ui-1]
 	}
 	target := u.Pairs[j]
-	return Episode{User: u, Target: target, History: s.history(nil, u, target.Time, j)}
+	e := Episode{User: u, Target: target, History: s.history(nil, u, target.Time, j)}
+	for range n - 1 {
+		e.Extra = append(e.Extra, u.Pairs[j+s.r.IntN(len(u.Pairs)-j)])
+	}
+	return e
 }
 
 // history picks random earlier pairs and votes of u before time at, in

@@ -29,7 +29,10 @@ type Config struct {
 	// TextDim is the length of a prompt embedding. Default 64, the dimension
 	// of the built-in "hashbow-v1" text embedder.
 	TextDim int `json:"text_dim"`
-	// DModel is the width of every token. Default 128.
+	// DModel is the width of every token. Default 64: on taste worlds of a
+	// few hundred people d=128 fitted the training pairs faster but judged
+	// held-out pairs no better (60.7% vs 62.8% seen, truth embedding, 400
+	// steps), at half the speed.
 	DModel int `json:"d_model"`
 	// Layers is the number of transformer layers. Default 2.
 	Layers int `json:"layers"`
@@ -43,7 +46,9 @@ type Config struct {
 	// 256 is ample for one token per image.
 	FFMult int `json:"ff_mult"`
 	// Dropout is the drop rate on the input tokens and on every residual
-	// branch, during training only. Default 0.1.
+	// branch, during training only. Default 0.3 (with weight decay 0.1: the
+	// model otherwise memorises the outcomes of its few thousand noisy
+	// training pairs).
 	Dropout float64 `json:"dropout"`
 	// PrefTokens is K, the number of preference tokens prepended to every
 	// history. Default 10 (the paper's released code); 0 is the ablation.
@@ -76,11 +81,11 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		TextDim:        64,
-		DModel:         128,
+		DModel:         64,
 		Layers:         2,
 		Heads:          4,
 		FFMult:         2,
-		Dropout:        0.1,
+		Dropout:        0.3,
 		PrefTokens:     10,
 		TokenMode:      TokenModeFixed,
 		PoolSize:       20,

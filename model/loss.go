@@ -69,13 +69,19 @@ func PairAccuracy(logits *Node) *Node {
 	return ReduceAllMean(Add(win, MulScalar(tie, 0.5)))
 }
 
-// TrainLosses runs the whole model on a training batch (T = 2: liked then
-// disliked target) and returns its losses. training turns dropout on.
+// TrainLosses runs the whole model on a training batch and returns its
+// losses. The batch's T targets are T/2 pairs read against the same history,
+// each liked then disliked (x+_1, x-_1, x+_2, x-_2, ...): targets never
+// attend to each other, so P pairs per history are P independent episodes
+// that share one encoding of the history, P times the training signal for
+// little more compute. training turns dropout on.
 func TrainLosses(scope *mlm.Scope, cfg Config, in Inputs, training bool) Losses {
-	if in.TgtImage.Shape().Dim(1) != 2 {
-		exceptions.Panicf("model.TrainLosses: want T=2 targets (x+, x-), got %s", in.TgtImage.Shape())
+	T := in.TgtImage.Shape().Dim(1)
+	if T < 2 || T%2 != 0 {
+		exceptions.Panicf("model.TrainLosses: want an even number of targets (pairs of x+, x-), got %s", in.TgtImage.Shape())
 	}
 	logits, enc := Forward(scope, cfg, in, training)
+	logits = Reshape(logits, logits.Shape().Dim(0)*T/2, 2, 2)
 	base, cp := PairLoss(logits, cfg.LabelSmoothing)
 	total := Add(base, MulScalar(cp, cfg.Lambda))
 	key := ScalarZero(logits.Graph(), dtypes.Float32)

@@ -11,8 +11,12 @@ import (
 
 // DataOptions says how a dataset becomes batches.
 type DataOptions struct {
-	// Batch is the number of episodes per training step. Default 64.
+	// Batch is the number of histories per training step. Default 64.
 	Batch int `json:"batch"`
+	// TargetPairs is how many of a person's comparisons (the sampled one
+	// and later ones) are read against each history: they share one
+	// encoding of it. Default 4.
+	TargetPairs int `json:"target_pairs"`
 	// EvalPairs is k, the history pairs each validation pair is judged
 	// from (the paper's N_ref). Default 8.
 	EvalPairs int `json:"eval_pairs"`
@@ -23,6 +27,9 @@ type DataOptions struct {
 func (o *DataOptions) fill(cfg model.Config, seed uint64) {
 	if o.Batch <= 0 {
 		o.Batch = 64
+	}
+	if o.TargetPairs <= 0 {
+		o.TargetPairs = 4
 	}
 	if o.EvalPairs <= 0 {
 		o.EvalPairs = 8
@@ -48,7 +55,7 @@ func OnData(ctx context.Context, d *history.Data, cfg model.Config, opts Options
 	if err != nil {
 		return nil, err
 	}
-	src := &EpisodeSource{S: s, D: d, Cfg: cfg, B: do.Batch}
+	src := &EpisodeSource{S: s, D: d, Cfg: cfg, B: do.Batch, P: do.TargetPairs}
 	var validate ValidateFunc
 	if pairs := d.EvalPairs(do.EvalPairs, dataset.Validation); len(pairs) > 0 {
 		validate = ValidateOn(EvalBatches(cfg, d, pairs, do.Batch))

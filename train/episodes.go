@@ -31,14 +31,16 @@ func SetTarget(bt *model.Batch, b, t int, d *history.Data, r int32) {
 	bt.SetTarget(b, t, d.Emb.Row(int(r)), d.Text[r])
 }
 
-// EpisodeSource turns a history sampler into training batches of size B
-// (target 0 the liked image, target 1 the disliked one). It implements
-// Source and never runs out.
+// EpisodeSource turns a history sampler into training batches of B
+// histories, each with P target pairs (targets 2p and 2p+1 the liked and
+// the disliked image of pair p; P defaults to 1). It implements Source and
+// never runs out.
 type EpisodeSource struct {
 	S   *history.Sampler
 	D   *history.Data
 	Cfg model.Config
 	B   int
+	P   int
 }
 
 // Next implements Source.
@@ -46,12 +48,15 @@ func (e *EpisodeSource) Next(ctx context.Context) (*model.Batch, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	bt := model.NewBatch(e.B, e.Cfg.MaxHistory, 2, e.Cfg.ImageDim, e.Cfg.TextDim)
+	P := max(e.P, 1)
+	bt := model.NewBatch(e.B, e.Cfg.MaxHistory, 2*P, e.Cfg.ImageDim, e.Cfg.TextDim)
 	for b := 0; b < bt.B; b++ {
-		ep := e.S.Next()
+		ep := e.S.NextN(P)
 		FillHistory(bt, b, e.D, ep.History, ep.Target.Time, e.Cfg.RecencyBuckets)
-		SetTarget(bt, b, 0, e.D, ep.Target.Win)
-		SetTarget(bt, b, 1, e.D, ep.Target.Lose)
+		for p, t := range append([]history.Pair{ep.Target}, ep.Extra...) {
+			SetTarget(bt, b, 2*p, e.D, t.Win)
+			SetTarget(bt, b, 2*p+1, e.D, t.Lose)
+		}
 	}
 	return bt, nil
 }

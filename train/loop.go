@@ -12,7 +12,7 @@ import (
 	"palate/model"
 )
 
-// Source yields training batches (T = 2: target 0 liked, target 1
+// Source yields training batches (T/2 target pairs: target 2p liked, 2p+1
 // disliked). The episode sampler implements it. Next returns io.EOF when it
 // has no more batches (training then stops normally); sources that sample
 // forever never do.
@@ -60,7 +60,8 @@ type Summary struct {
 	// StageSteps splits it by stage.
 	Steps      int           `json:"steps"`
 	StageSteps map[Stage]int `json:"stage_steps"`
-	Episodes   int64         `json:"episodes"`
+	// Episodes counts target pairs trained on (histories × pairs each).
+	Episodes int64 `json:"episodes"`
 	// StoppedBy says why training ended (Stop* constants).
 	StoppedBy string `json:"stopped_by"`
 	// Validated says whether a ValidateFunc ran; the Best* fields are only
@@ -253,7 +254,7 @@ func Run(ctx context.Context, cfg model.Config, opts Options, src Source, valida
 			}
 			sum.Steps++
 			sum.StageSteps[plan.stage]++
-			sum.Episodes += int64(b.B)
+			sum.Episodes += int64(b.B * b.T / 2) // one episode per target pair
 			ema.add(res)
 			prog.step(plan.stage, sum.Steps, &ema, float64(sum.Episodes)/opts.Now().Sub(start).Seconds())
 			if validate != nil && ((step+1)%opts.EvalEvery == 0 || step+1 == plan.steps) {

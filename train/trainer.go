@@ -227,7 +227,7 @@ func (t *Trainer) stepGraph(scope *mlm.Scope, inputs []*Node) []*Node {
 	return []*Node{losses.Total, losses.Base, losses.CP, losses.Key, losses.Accuracy, norm}
 }
 
-// Step trains on one batch (T = 2: liked, disliked) with learning rate lr,
+// Step trains on one batch (T/2 pairs: liked, disliked) with learning rate lr,
 // under the watchdog. After a watchdog error the Trainer is unusable: the
 // hung step holds its weights.
 func (t *Trainer) Step(b *model.Batch, lr float64) (StepResult, error) {
@@ -237,8 +237,8 @@ func (t *Trainer) Step(b *model.Batch, lr float64) (StepResult, error) {
 	if err := b.Validate(t.cfg); err != nil {
 		return StepResult{}, err
 	}
-	if b.T != 2 {
-		return StepResult{}, palate.Errorf(palate.EINVALID, "training batch has T=%d targets, want 2 (liked, disliked)", b.T)
+	if b.T < 2 || b.T%2 != 0 {
+		return StepResult{}, palate.Errorf(palate.EINVALID, "training batch has T=%d targets, want pairs (liked, disliked)", b.T)
 	}
 	args := make([]any, 0, model.NumInputs+1)
 	for _, x := range b.Tensors() {

@@ -34,8 +34,8 @@ import (
 // DefaultSteps keeps it near an hour on the default world; QuickSteps keeps
 // --quick (three variants, one seed) under 10 minutes.
 const (
-	DefaultSteps = 350
-	QuickSteps   = 150
+	DefaultSteps = 800
+	QuickSteps   = 300
 )
 
 // DefaultKs are the history lengths of the history curve.
