@@ -4,7 +4,8 @@
 // (k-means, adjusted Rand index, NMI, precision@k), a 2-D projection, and
 // standalone SVG plots. It imports only the standard library and the
 // GoMLX-free history package, so every predictor can be measured by it; the
-// runner that fills the tables lives with the command line.
+// runner that trains and judges every predictor and fills the report is
+// package bench/suite (it imports baseline, whose tests import bench).
 //
 // Every random choice (bootstrap resamples, k-means starts) takes a seed, so
 // the same inputs give the same numbers on every machine.
