@@ -81,12 +81,11 @@ type Data struct {
 // missing one is an EINVALID error naming it.
 func LoadData(d *dataset.Dataset, emb *palate.Embeddings, text palate.TextEmbedder) (*Data, error) {
 	rows := emb.Index()
-	out0rows := rows
 	prompts := make(map[string]string, len(d.Images))
 	for _, im := range d.Images {
 		prompts[im.ID] = im.Prompt
 	}
-	out := &Data{Emb: emb, Text: make([][]float32, len(emb.IDs)), TextName: text.Name(), byID: map[string]int{}, rows: out0rows}
+	out := &Data{Emb: emb, Text: make([][]float32, len(emb.IDs)), TextName: text.Name(), byID: map[string]int{}, rows: rows}
 	cache := map[string][]float32{}
 	for i, id := range emb.IDs {
 		p := prompts[id]
@@ -393,9 +392,6 @@ func (u *UserData) All() []Item {
 
 // Row returns the embeddings row of an image id.
 func (d *Data) Row(id string) (int32, bool) {
-	if d.rows == nil {
-		d.rows = d.Emb.Index()
-	}
 	r, ok := d.rows[id]
 	return int32(r), ok
 }

@@ -144,12 +144,12 @@ func (w *World) build(ctx context.Context, dir string, emb palate.Embedder, prog
 	if err != nil {
 		return nil, err
 	}
-	defer people.close()
+	defer people.Close() // a no-op after the checked Close below
 	shown, err := newJSONL(filepath.Join(dir, ImageTruthFile))
 	if err != nil {
 		return nil, err
 	}
-	defer shown.close()
+	defer shown.Close()
 
 	splits := &dataset.Splits{Cutoff: map[string]time.Time{}}
 	s := &Summary{Users: cfg.Users}
@@ -378,8 +378,6 @@ func (j *jsonlFile) Close() error {
 	j.f = nil
 	return err
 }
-
-func (j *jsonlFile) close() { j.Close() }
 
 // ReadTruth reads the people of a built world (truth.jsonl). Only
 // evaluation may call it.
