@@ -70,6 +70,19 @@ type Config struct {
 	// RecencyBuckets is the number of recency embeddings; see AgeBucket.
 	// Default 8.
 	RecencyBuckets int `json:"recency_buckets"`
+	// BaseHidden is the width of the base head: a one-hidden-layer ReLU MLP
+	// over the target's own image and prompt embeddings whose output is added
+	// to s+, so the score is a non-personal utility plus what the transformer
+	// reads from the history. 0 turns it off (the paper's readout alone).
+	// Default 64; see docs/BENCHMARKS.md for the measurement behind it.
+	BaseHidden int `json:"base_hidden"`
+	// PairDiff adds to both history tokens of a comparison a projection of
+	// the difference between its preferred and its other image, so the model
+	// sees which image beat which, not only a set of liked and a set of
+	// disliked images. A comparison's two items must sit in adjacent slots,
+	// liked then disliked (as package history lays them out); a slot whose
+	// neighbour is not its partner gets nothing. Default true.
+	PairDiff bool `json:"pair_diff"`
 	// MaxHistory is H, the number of history slots of an episode (pairs take
 	// two). Longer histories keep their most recent MaxHistory items.
 	// Default 32 (16 pairs).
@@ -94,6 +107,8 @@ func DefaultConfig() Config {
 		LabelSmoothing: 0,
 		RecencyBuckets: 8,
 		MaxHistory:     32,
+		BaseHidden:     64,
+		PairDiff:       true,
 	}
 }
 
@@ -136,6 +151,8 @@ func (c Config) Validate() error {
 		return bad("recency_buckets", c.RecencyBuckets, "> 0")
 	case c.MaxHistory <= 0:
 		return bad("max_history", c.MaxHistory, "> 0")
+	case c.BaseHidden < 0:
+		return bad("base_hidden", c.BaseHidden, ">= 0")
 	}
 	return nil
 }

@@ -137,6 +137,34 @@ func embedItems(scope *mlm.Scope, img, txt *Node) *Node {
 	return Add(x, dense(txt, param(scope, g, "in/txt_w"), nil))
 }
 
+// pairDiff returns, for each history slot of a comparison, a projection of
+// LayerNorm(preferred image) − LayerNorm(other image), [B, H, d]: a liked
+// slot's partner is the next slot when that one is disliked, a disliked
+// slot's the previous when that one is liked. Other slots (votes, padding, a
+// pair cut in two by truncation) get zeros.
+func pairDiff(scope *mlm.Scope, img, label *Node) *Node {
+	g := img.Graph()
+	B, H := img.Shape().Dim(0), img.Shape().Dim(1)
+	if H < 2 {
+		return Zeros(g, shapes.Make(dtypes.Float32, B, H, param(scope, g, "in/pair_w").Shape().Dim(1)))
+	}
+	x := layerNorm(img, param(scope, g, "in/img_norm_gain"), param(scope, g, "in/img_norm_bias"))
+	is := func(l Label) *Node { return ConvertDType(Equal(label, Const(g, int32(l))), dtypes.Float32) } // [B, H]
+	liked, disliked := is(LabelLiked), is(LabelDisliked)
+	zero1 := Zeros(g, shapes.Make(dtypes.Float32, B, 1))
+	// next[h] = slot h+1, prev[h] = slot h-1 (zeros past the ends).
+	shiftNext := func(v *Node) *Node { return Concatenate([]*Node{SliceAxis(v, 1, AxisRange(1, H)), zero1}, 1) }
+	shiftPrev := func(v *Node) *Node { return Concatenate([]*Node{zero1, SliceAxis(v, 1, AxisRange(0, H-1))}, 1) }
+	zeroD := Zeros(g, shapes.Make(dtypes.Float32, B, 1, x.Shape().Dim(2)))
+	nextX := Concatenate([]*Node{SliceAxis(x, 1, AxisRange(1, H)), zeroD}, 1)
+	prevX := Concatenate([]*Node{zeroD, SliceAxis(x, 1, AxisRange(0, H-1))}, 1)
+	headOfPair := Mul(liked, shiftNext(disliked)) // [B, H]: liked with its disliked partner next
+	tailOfPair := Mul(disliked, shiftPrev(liked)) // [B, H]: disliked with its liked partner before
+	diffHead := Mul(Sub(x, nextX), InsertAxes(headOfPair, -1))
+	diffTail := Mul(Sub(prevX, x), InsertAxes(tailOfPair, -1))
+	return dense(Add(diffHead, diffTail), param(scope, g, "in/pair_w"), nil)
+}
+
 // lookup gathers rows of table [N, d] for int32 indices of any shape.
 func lookup(table, idx *Node) *Node {
 	return Gather(table, InsertAxes(idx, -1))
@@ -210,6 +238,9 @@ func EncodeContext(scope *mlm.Scope, cfg Config, histImage, histText, histLabel,
 	Lc := K + H
 
 	hist := embedItems(scope, histImage, histText)
+	if cfg.PairDiff {
+		hist = Add(hist, pairDiff(scope, histImage, histLabel))
+	}
 	hist = Add(hist, lookup(param(scope, g, "in/label_emb"), histLabel))
 	hist = Add(hist, lookup(param(scope, g, "in/recency_emb"), histRecency))
 	histMask := NotEqual(histLabel, ScalarZero(g, dtypes.Int32)) // [B, H]
@@ -307,7 +338,24 @@ func ScoreTargets(scope *mlm.Scope, cfg Config, enc *Encoded, tgtImage, tgtText 
 		y = feedForward(scope, cfg, layer, y, training)
 	}
 	y = layerNorm(y, param(scope, g, "out/ln_gain"), param(scope, g, "out/ln_bias"))
-	return dense(y, param(scope, g, "out/w"), param(scope, g, "out/b"))
+	logits := dense(y, param(scope, g, "out/w"), param(scope, g, "out/b"))
+	if cfg.BaseHidden > 0 {
+		logits = Add(logits, baseHead(scope, tgtImage, tgtText))
+	}
+	return logits
+}
+
+// baseHead is the non-personal part of the score: an MLP over the target's
+// normalised image embedding and its prompt embedding, [B, T, 1], padded
+// with a zero column so that it adds to s+ only. It sees no history, so a
+// target's base score is the same for everyone.
+func baseHead(scope *mlm.Scope, img, txt *Node) *Node {
+	g := img.Graph()
+	imgN := layerNorm(img, param(scope, g, "in/img_norm_gain"), param(scope, g, "in/img_norm_bias"))
+	x := Concatenate([]*Node{imgN, txt}, -1)
+	h := nn.Dense(x, param(scope, g, "base/w1"), param(scope, g, "base/b1"), compute.DenseLayoutInputOutputs, activation.TypeRelu)
+	u := dense(h, param(scope, g, "base/w2"), nil) // [B, T, 1]
+	return Concatenate([]*Node{u, ZerosLike(u)}, -1)
 }
 
 // Forward runs a whole batch: encode the histories, read the targets. It is

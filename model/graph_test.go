@@ -125,19 +125,57 @@ func TestHistoryOrderInvariance(t *testing.T) {
 	store := newStore(t, cfg, 13)
 	rng := rand.New(rand.NewPCG(7, 8))
 	bt := randomBatch(cfg, 1, 5, 5, rng)
-	want := forwardLogits(t, store, cfg, bt)
-	perm := []int{3, 0, 5, 1, 4, 2}
-	sh := NewBatch(1, cfg.MaxHistory, 5, cfg.ImageDim, cfg.TextDim)
-	copy(sh.TgtImage, bt.TgtImage)
-	copy(sh.TgtText, bt.TgtText)
-	for to, from := range perm {
-		sh.SetHistory(0, to, bt.HistImage[from*cfg.ImageDim:(from+1)*cfg.ImageDim], bt.HistText[from*cfg.TextDim:(from+1)*cfg.TextDim],
-			Label(bt.HistLabel[from]), bt.HistRecency[from])
+	// Units: a pair in slots 0-1, a pair in 2-3, a vote in 4.
+	for h, l := range []Label{LabelLiked, LabelDisliked, LabelLiked, LabelDisliked, LabelSingleLike} {
+		bt.HistLabel[h] = int32(l)
 	}
-	got := forwardLogits(t, store, cfg, sh)
+	want := forwardLogits(t, store, cfg, bt)
+	got := forwardLogits(t, store, cfg, reorderHistory(cfg, bt, []int{4, 2, 3, 0, 1}))
 	for i := range want {
 		if math.Abs(float64(got[i]-want[i])) > 1e-5 {
-			t.Fatalf("logit %d: shuffled %v, original %v", i, got[i], want[i])
+			t.Fatalf("logit %d: units reordered %v, original %v", i, got[i], want[i])
+		}
+	}
+}
+
+// reorderHistory returns a one-episode copy of bt whose history slot i holds
+// bt's slot from[i].
+func reorderHistory(cfg Config, bt *Batch, from []int) *Batch {
+	sh := NewBatch(1, cfg.MaxHistory, bt.T, cfg.ImageDim, cfg.TextDim)
+	copy(sh.TgtImage, bt.TgtImage)
+	copy(sh.TgtText, bt.TgtText)
+	for to, f := range from {
+		sh.SetHistory(0, to, bt.HistImage[f*cfg.ImageDim:(f+1)*cfg.ImageDim], bt.HistText[f*cfg.TextDim:(f+1)*cfg.TextDim],
+			Label(bt.HistLabel[f]), bt.HistRecency[f])
+	}
+	return sh
+}
+
+// With PairDiff the model knows which liked image beat which disliked one:
+// re-pairing the same four images changes the scores. Without it the
+// history is a set and re-pairing changes nothing.
+func TestPairDiffSeesPairing(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		cfg := smallConfig()
+		cfg.PairDiff = on
+		store := newStore(t, cfg, 19)
+		rng := rand.New(rand.NewPCG(11, 12))
+		bt := randomBatch(cfg, 1, 3, 4, rng)
+		for h, l := range []Label{LabelLiked, LabelDisliked, LabelLiked, LabelDisliked} {
+			bt.HistLabel[h] = int32(l)
+		}
+		want := forwardLogits(t, store, cfg, bt)
+		// Same items, liked images swapped between the two pairs.
+		got := forwardLogits(t, store, cfg, reorderHistory(cfg, bt, []int{2, 1, 0, 3}))
+		maxDiff := 0.0
+		for i := range want {
+			maxDiff = max(maxDiff, math.Abs(float64(got[i]-want[i])))
+		}
+		if on && maxDiff < 1e-4 {
+			t.Errorf("pair_diff on: re-pairing changed logits by only %g", maxDiff)
+		}
+		if !on && maxDiff > 1e-5 {
+			t.Errorf("pair_diff off: re-pairing changed logits by %g; the history should be a set", maxDiff)
 		}
 	}
 }

@@ -60,6 +60,9 @@ func Params(cfg Config) []ParamSpec {
 	add("in/txt_w", 1/math.Sqrt(float64(cfg.TextDim)), 0, true, cfg.TextDim, d)
 	add("in/label_emb", 0.5, 0, false, NumLabels, d)
 	add("in/recency_emb", 0.1, 0, false, cfg.RecencyBuckets, d)
+	if cfg.PairDiff {
+		add("in/pair_w", 1/math.Sqrt(float64(cfg.ImageDim)), 0, true, cfg.ImageDim, d)
+	}
 	switch {
 	case cfg.PrefTokens > 0 && cfg.TokenMode == TokenModePool:
 		add("pref/pool", 0.5, 0, false, cfg.PoolSize, d)
@@ -82,6 +85,11 @@ func Params(cfg Config) []ParamSpec {
 	add("out/ln_bias", 0, 0, false, d)
 	add("out/w", 0.02, 0, true, d, 2)
 	add("out/b", 0, 0, false, 2)
+	if h := cfg.BaseHidden; h > 0 {
+		add("base/w1", 1/math.Sqrt(float64(cfg.ImageDim+cfg.TextDim)), 0, true, cfg.ImageDim+cfg.TextDim, h)
+		add("base/b1", 0, 0, false, h)
+		add("base/w2", 0.02, 0, true, h, 1)
+	}
 	return ps
 }
 
