@@ -2,62 +2,16 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"palate"
+	"palate/postgres/pgtest"
 	"palate/storetest"
 )
-
-// EnvURL names the environment variable that gives the test database; the
-// tests skip when it is not set.
-const EnvURL = "PALATE_TEST_POSTGRES"
-
-// freshSchema creates an empty schema with a random name, dropped when t
-// ends, and returns the test database's URL with search_path set to it.
-func freshSchema(t testing.TB) string {
-	t.Helper()
-	base := os.Getenv(EnvURL)
-	if base == "" {
-		t.Skipf("set %s to a PostgreSQL URL (e.g. postgres://palate:palate@127.0.0.1/palate_test) to run the PostgreSQL tests", EnvURL)
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("%s: %v", EnvURL, err)
-	}
-	defer conn.Close(ctx)
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "palate_test_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			return
-		}
-		defer conn.Close(ctx)
-		conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("%s: %v", EnvURL, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 func opener() storetest.Opener {
 	var mu sync.Mutex
@@ -68,7 +22,7 @@ func opener() storetest.Opener {
 		u, ok := urls[t]
 		mu.Unlock()
 		if !ok {
-			u = freshSchema(t)
+			u = pgtest.URL(t)
 			mu.Lock()
 			urls[t] = u
 			mu.Unlock()
@@ -83,22 +37,20 @@ func opener() storetest.Opener {
 }
 
 func TestConformance(t *testing.T) {
-	if os.Getenv(EnvURL) == "" {
-		t.Skipf("set %s to a PostgreSQL URL to run the PostgreSQL tests", EnvURL)
-	}
+	pgtest.Skip(t)
 	storetest.Run(t, opener())
 }
 
 func TestKill9(t *testing.T) {
 	db := os.Getenv("PALATE_STORETEST_CRASH_DB") // set in the child
 	if db == "" {
-		db = freshSchema(t)
+		db = pgtest.URL(t)
 	}
 	storetest.Crash(t, db, func(ctx context.Context, db string) (palate.Store, error) { return Open(ctx, db) })
 }
 
 func TestMigrations(t *testing.T) {
-	u := freshSchema(t)
+	u := pgtest.URL(t)
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	errs := make(chan error, 4)
@@ -151,7 +103,7 @@ func TestMigrations(t *testing.T) {
 // TestReconnect: when the LISTEN connection dies, subscribers get EventLost,
 // and events flow again after the reconnect.
 func TestReconnect(t *testing.T) {
-	u := freshSchema(t)
+	u := pgtest.URL(t)
 	ctx := context.Background()
 	s, err := Open(ctx, u)
 	if err != nil {
@@ -193,7 +145,7 @@ func TestReconnect(t *testing.T) {
 // BenchmarkIngestVotes measures AddVotes in batches of 100 new votes, each
 // batch one transaction.
 func BenchmarkIngestVotes(b *testing.B) {
-	s, err := Open(context.Background(), freshSchema(b))
+	s, err := Open(context.Background(), pgtest.URL(b))
 	if err != nil {
 		b.Fatal(err)
 	}

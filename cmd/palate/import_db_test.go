@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"palate"
+	"palate/dataset"
+	"palate/postgres/pgtest"
+	"palate/world"
+	"palate/world/worldtest"
+)
+
+// importWorld builds a small world with two embedding tables (blank and
+// truth) and no image files.
+func importWorld(t *testing.T) (string, *dataset.Dataset) {
+	t.Helper()
+	c := world.DefaultConfig()
+	c.Users, c.Groups, c.ImageSize, c.Images = 10, 2, 16, "none"
+	c.ComparisonsPerUser = world.Range{Min: 4, Max: 20}
+	c.VotesPerUser = world.Range{Min: 2, Max: 8}
+	dir, _ := worldtest.Build(t, c, nil)
+	ds, err := dataset.Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, ds
+}
+
+func TestImportDBSQLite(t *testing.T) {
+	dir, ds := importWorld(t)
+	testImportDB(t, "sqlite:"+filepath.Join(t.TempDir(), "palate.db"), dir, ds)
+}
+
+func TestImportDBPostgres(t *testing.T) {
+	u := pgtest.URL(t)
+	dir, ds := importWorld(t)
+	testImportDB(t, u, dir, ds)
+}
+
+// testImportDB loads a dataset into a store that already holds part of it,
+// as a killed import leaves it, and checks that the rerun writes only what
+// was missing, that everything arrived intact, and that a third run writes
+// nothing.
+func testImportDB(t *testing.T, db, dir string, ds *dataset.Dataset) {
+	defer func(n int) { importBatch = n }(importBatch)
+	importBatch = 17 // several batches per file, the last one partial
+	ctx := context.Background()
+
+	// What a run killed partway through would have written.
+	s, err := openStore(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nIm, nVotes := len(ds.Images)/2, len(ds.Votes)/3
+	if _, err := s.PutImages(ctx, ds.Images[:nIm]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddVotes(ctx, filterVotes(ds.Votes[:nVotes], ds.Images[:nIm])); err != nil {
+		t.Fatal(err)
+	}
+	early := len(filterVotes(ds.Votes[:nVotes], ds.Images[:nIm]))
+	s.Close()
+
+	code, out, errOut := run(t, "import", "--db", db, "--data", dir)
+	if code != 0 {
+		t.Fatalf("import exited %d: %s", code, errOut)
+	}
+	wantParts := []string{
+		fmt.Sprintf("images %d new, %d already there", len(ds.Images)-nIm, nIm),
+		fmt.Sprintf("embeddings blank %d new, 0 already there", len(ds.Images)),
+		fmt.Sprintf("embeddings truth %d new, 0 already there", len(ds.Images)),
+		fmt.Sprintf("comparisons %d new, 0 already there", len(ds.Comparisons)),
+		fmt.Sprintf("votes %d new, %d already there", len(ds.Votes)-early, early),
+	}
+	for _, w := range wantParts {
+		if !strings.Contains(out, w) {
+			t.Errorf("summary lacks %q:\n%s", w, out)
+		}
+	}
+	if strings.Contains(out, "palate:palate@") {
+		t.Errorf("summary shows the password: %s", out)
+	}
+
+	s, err = openStore(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	users, err := s.Users(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nc, nv int
+	for _, u := range users {
+		nc += u.Comparisons
+		nv += u.Votes
+	}
+	if nc != len(ds.Comparisons) || nv != len(ds.Votes) {
+		t.Fatalf("store holds %d comparisons and %d votes; dataset %d and %d", nc, nv, len(ds.Comparisons), len(ds.Votes))
+	}
+	c := ds.Comparisons[len(ds.Comparisons)-1]
+	h, err := s.History(ctx, c.User)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, x := range h.Comparisons {
+		if x.ID == c.ID {
+			found = x.Image0 == c.Image0 && x.Image1 == c.Image1 && x.Label0 == c.Label0 && x.Time.Equal(c.Time) && x.Prompt == c.Prompt
+		}
+	}
+	if !found {
+		t.Fatalf("comparison %+v not stored intact", c)
+	}
+	truth, err := dataset.ReadEmbeddings(dir, world.TruthEmbedder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := len(truth.IDs) - 1
+	got, err := s.Embeddings(ctx, world.TruthEmbedder, []string{truth.IDs[last]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got[0]) != fmt.Sprint(truth.Row(last)) {
+		t.Fatalf("truth vector of %s: %v; want %v", truth.IDs[last], got[0], truth.Row(last))
+	}
+
+	code, out, errOut = run(t, "import", "--db", db, "--data", dir)
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("votes 0 new, %d already there", len(ds.Votes))) ||
+		!strings.Contains(out, fmt.Sprintf("images 0 new, %d already there", len(ds.Images))) {
+		t.Fatalf("second import exited %d: %s %s", code, out, errOut)
+	}
+}
+
+// filterVotes keeps the votes on the given images.
+func filterVotes(vs []palate.Vote, ims []palate.Image) []palate.Vote {
+	have := map[string]bool{}
+	for _, im := range ims {
+		have[im.ID] = true
+	}
+	var out []palate.Vote
+	for _, v := range vs {
+		if have[v.Image] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func TestImportDBErrors(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good")
+	os.MkdirAll(good, 0o755)
+	os.WriteFile(filepath.Join(good, "images.jsonl"), []byte(`{"id": "a", "prompt": "p"}`+"\n"+`{"id": "b"}`+"\n"), 0o644)
+	os.WriteFile(filepath.Join(good, "votes.jsonl"), []byte(
+		`{"id": "v1", "user": "u", "image": "a", "vote": "like", "time": "2025-03-01T12:00:00Z"}`+"\n"), 0o644)
+	badRef := filepath.Join(dir, "badref")
+	os.MkdirAll(badRef, 0o755)
+	os.WriteFile(filepath.Join(badRef, "images.jsonl"), []byte(`{"id": "a"}`+"\n"), 0o644)
+	os.WriteFile(filepath.Join(badRef, "votes.jsonl"), []byte(
+		`{"id": "v1", "user": "u", "image": "a", "vote": "like", "time": "2025-03-01T12:00:00Z"}`+"\n\n"+
+			`{"id": "v2", "user": "u", "image": "zz", "vote": "like", "time": "2025-03-01T12:00:00Z"}`+"\n"), 0o644)
+	changed := filepath.Join(dir, "changed")
+	os.MkdirAll(changed, 0o755)
+	os.WriteFile(filepath.Join(changed, "images.jsonl"), []byte(`{"id": "a", "prompt": "another"}`+"\n"), 0o644)
+
+	db := filepath.Join(dir, "s.db")
+	if code, _, errOut := run(t, "import", "--db", db, "--data", good); code != 0 {
+		t.Fatalf("good import: %s", errOut)
+	}
+	tests := map[string]struct {
+		args []string
+		code int
+		want string
+	}{
+		"no data":     {[]string{"import", "--db", db}, 2, "--data"},
+		"bad url":     {[]string{"import", "--db", "mysql://u:secret@h/x", "--data", good}, 1, "store URL"},
+		"no file":     {[]string{"import", "--db", "sqlite:", "--data", good}, 1, "names no file"},
+		"no dataset":  {[]string{"import", "--db", db, "--data", filepath.Join(dir, "none")}, 1, "images.jsonl"},
+		"bad ref":     {[]string{"import", "--db", filepath.Join(dir, "other.db"), "--data", badRef}, 1, `votes.jsonl:3: image "zz" is not in images.jsonl`},
+		"conflict":    {[]string{"import", "--db", db, "--data", changed}, 1, `images.jsonl: records 1-1: items[0]: image "a" is already stored with different content`},
+		"closed port": {[]string{"import", "--db", "postgres://u:secret@127.0.0.1:1/x?connect_timeout=2", "--data", good}, 1, "unavailable"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			code, _, stderr := run(t, tc.args...)
+			if code != tc.code || !strings.Contains(stderr, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want exit %d naming %q", code, stderr, tc.code, tc.want)
+			}
+			if strings.Contains(stderr, "secret") {
+				t.Fatalf("stderr shows the password: %s", stderr)
+			}
+		})
+	}
+	// The dataset with a bad line was checked before anything was written.
+	if _, err := os.Stat(filepath.Join(dir, "other.db")); err == nil {
+		t.Fatal("a store was created for a dataset that failed its check")
+	}
+}
