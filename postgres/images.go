@@ -27,6 +27,24 @@ func sortedBy(idx []int, key func(i int) string) []int {
 	return out
 }
 
+// storable returns ids with every string PostgreSQL could not take as text
+// replaced by "" (stored ids are never empty), so looking it up finds
+// nothing instead of failing.
+func storable(ids []string) []string {
+	for i, id := range ids {
+		if !storekit.Storable(id) {
+			ids = slices.Clone(ids)
+			for j := i; j < len(ids); j++ {
+				if !storekit.Storable(ids[j]) {
+					ids[j] = ""
+				}
+			}
+			break
+		}
+	}
+	return ids
+}
+
 // returned collects the first column of rows as a set of strings.
 func returned(rows pgx.Rows) (map[string]bool, error) {
 	got := make(map[string]bool)
@@ -117,14 +135,15 @@ func storedImages(ctx context.Context, tx pgx.Tx, ids []string) (map[string]bool
 
 // Images implements palate.Store.
 func (s *Store) Images(ctx context.Context, ids []string) ([]palate.Image, error) {
+	keys := storable(ids)
 	out := make([]palate.Image, len(ids))
 	err := s.read(ctx, func(tx pgx.Tx) error {
-		stored, err := s.images(ctx, tx, ids)
+		stored, err := s.images(ctx, tx, keys)
 		if err != nil {
 			return err
 		}
 		for i, id := range ids {
-			im, ok := stored[id]
+			im, ok := stored[keys[i]]
 			if !ok {
 				return palate.Errorf(palate.ENOTFOUND, "ids[%d]: image %q is not stored", i, id)
 			}
@@ -265,14 +284,15 @@ func (s *Store) vectors(ctx context.Context, tx pgx.Tx, embedder string, ids []s
 
 // Embeddings implements palate.Store.
 func (s *Store) Embeddings(ctx context.Context, embedder string, ids []string) ([][]float32, error) {
+	keys := storable(ids)
 	out := make([][]float32, len(ids))
 	err := s.read(ctx, func(tx pgx.Tx) error {
-		stored, err := s.vectors(ctx, tx, embedder, ids)
+		stored, err := s.vectors(ctx, tx, embedder, keys)
 		if err != nil {
 			return err
 		}
 		for i, id := range ids {
-			v, ok := stored[id]
+			v, ok := stored[keys[i]]
 			if !ok {
 				return palate.Errorf(palate.ENOTFOUND, "ids[%d]: image %q has no %s vector", i, id, embedder)
 			}

@@ -214,7 +214,13 @@ func addUsers(ctx context.Context, tx pgx.Tx, d *storekit.Deltas) error {
 
 // History implements palate.Store.
 func (s *Store) History(ctx context.Context, user string) (*palate.UserHistory, error) {
-	h := &palate.UserHistory{User: user}
+	h := &palate.UserHistory{User: user, Comparisons: []palate.Comparison{}, Votes: []palate.Vote{}}
+	if !storekit.Storable(user) { // no such person can be stored
+		if err := s.check(); err != nil {
+			return nil, err
+		}
+		return h, nil
+	}
 	err := s.read(ctx, func(tx pgx.Tx) error {
 		rows, _ := tx.Query(ctx, `SELECT id, user_id, prompt, image_0, image_1, label_0, time FROM comparisons
 			WHERE user_id = $1 ORDER BY time, id`, user)

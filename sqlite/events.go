@@ -36,14 +36,10 @@ func (s *Store) Subscribe(ctx context.Context) (<-chan palate.Event, error) {
 	if err := s.check(); err != nil {
 		return nil, err
 	}
-	ch, err := s.hub.Subscribe(ctx)
-	if err != nil {
-		return nil, err
-	}
 	if err := s.startPoller(ctx); err != nil {
 		return nil, err
 	}
-	return ch, nil
+	return s.hub.Subscribe(ctx)
 }
 
 // startPoller starts the poller at the newest logged event unless it runs.

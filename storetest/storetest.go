@@ -112,7 +112,12 @@ func testImages(t *testing.T, open Opener) {
 		t.Fatalf("Images = %v; want %v", got, want)
 	}
 	_, err = s.Images(c, []string{"img-001", "nope"})
-	wantErr(t, err, palate.ENOTFOUND, `"nope"`)
+	wantErr(t, err, palate.ENOTFOUND, "ids[1]", `"nope"`)
+	// Ids no store could hold are simply not found.
+	_, err = s.Images(c, []string{"img-001", "nul\x00", "\xff"})
+	wantErr(t, err, palate.ENOTFOUND, "ids[1]")
+	_, err = s.Embeddings(c, "e", []string{"\xff"})
+	wantErr(t, err, palate.ENOTFOUND, "ids[0]")
 
 	// Keyset pagination walks every image once, in byte order of id.
 	var all []string
@@ -361,9 +366,11 @@ func testHistory(t *testing.T, open Opener) {
 	if h.Votes[2].Vote != palate.Dislike {
 		t.Fatalf("dislike read back as %q", h.Votes[2].Vote)
 	}
-	h, err = s.History(c, "nobody")
-	if err != nil || h.User != "nobody" || len(h.Comparisons) != 0 || len(h.Votes) != 0 || h.Votes == nil || h.Comparisons == nil {
-		t.Fatalf("unknown user's history %+v, %v; want empty, non-nil lists", h, err)
+	for _, nobody := range []string{"nobody", "\xff\x00"} {
+		h, err = s.History(c, nobody)
+		if err != nil || h.User != nobody || len(h.Comparisons) != 0 || len(h.Votes) != 0 || h.Votes == nil || h.Comparisons == nil {
+			t.Fatalf("unknown user %q's history %+v, %v; want empty, non-nil lists", nobody, h, err)
+		}
 	}
 }
 

@@ -38,16 +38,27 @@ func text(s string) error {
 	return nil
 }
 
+// MaxID is the longest id (of an image, record or person) a store accepts,
+// in bytes.
+const MaxID = 1024
+
+// Storable reports whether s could be a stored id: text every backend can
+// hold, at most MaxID bytes. Lookups of other strings find nothing.
+func Storable(s string) bool { return len(s) <= MaxID && text(s) == nil }
+
 type field struct {
 	name     string
 	value    string
-	required bool
+	required bool // an id: non-empty and at most MaxID bytes
 }
 
 func checkFields(i int, fs ...field) error {
 	for _, f := range fs {
 		if f.required && f.value == "" {
 			return Item(palate.EINVALID, i, f.name, "is empty")
+		}
+		if f.required && len(f.value) > MaxID {
+			return Item(palate.EINVALID, i, f.name, "is %d bytes long; at most %d", len(f.value), MaxID)
 		}
 		if err := text(f.value); err != nil {
 			return Item(palate.EINVALID, i, f.name, "%v", err)
@@ -158,6 +169,9 @@ func Embeddings(embedder string, ids []string, vectors [][]float32, dim int) (in
 	for i, id := range ids {
 		if id == "" {
 			return 0, palate.Errorf(palate.EINVALID, "ids[%d]: is empty", i)
+		}
+		if len(id) > MaxID {
+			return 0, palate.Errorf(palate.EINVALID, "ids[%d]: is %d bytes long; at most %d", i, len(id), MaxID)
 		}
 		if err := text(id); err != nil {
 			return 0, palate.Errorf(palate.EINVALID, "ids[%d]: %v", i, err)

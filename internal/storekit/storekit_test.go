@@ -87,6 +87,7 @@ func TestChecks(t *testing.T) {
 		"empty id":     {second(Votes([]palate.Vote{{User: "u", Image: "i", Vote: "like", Time: now}})), "items[0].id: is empty"},
 		"bad vote":     {second(Votes([]palate.Vote{{ID: "v", User: "u", Image: "i", Vote: "meh", Time: now}})), "items[0].vote"},
 		"zero time":    {second(Votes([]palate.Vote{{ID: "v", User: "u", Image: "i", Vote: "like"}})), "items[0].time"},
+		"long user":    {second(Votes([]palate.Vote{{ID: "v", User: strings.Repeat("u", MaxID+1), Image: "i", Vote: "like", Time: now}})), "items[0].user: is 1025 bytes"},
 		"nul":          {second(Images([]palate.Image{{ID: "a"}, {ID: "b\x00"}})), "items[1].id: contains a NUL"},
 		"bad utf8":     {second(Images([]palate.Image{{ID: "a", Prompt: "\xff"}})), "items[0].prompt: is not valid UTF-8"},
 		"climbs":       {second(Images([]palate.Image{{ID: "a", Path: "../x.png"}})), "items[0].path"},
