@@ -58,6 +58,13 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return palate.Errorf(palate.EINTERNAL, "sqlite: %w", err)
 	}
+	// Usually there is nothing to do: find that out without the write
+	// lock, which a busy writer in another process could keep for long.
+	if have, err := version(ctx, db); err != nil {
+		return dbErr(err)
+	} else if have == len(ms) {
+		return nil
+	}
 	tx, err := db.BeginTx(ctx, nil) // BEGIN IMMEDIATE: see Open
 	if err != nil {
 		return dbErr(err)
@@ -84,4 +91,16 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		}
 	}
 	return dbErr(tx.Commit())
+}
+
+// version returns the newest migration applied, 0 for a new database.
+func version(ctx context.Context, db *sql.DB) (int, error) {
+	var v int
+	err := db.QueryRowContext(ctx, `SELECT CASE WHEN EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'schema_migrations')
+		THEN 1 ELSE 0 END`).Scan(&v)
+	if err != nil || v == 0 {
+		return 0, err
+	}
+	err = db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
+	return v, err
 }

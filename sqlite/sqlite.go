@@ -102,7 +102,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxIdleTime(0)
 	w.SetConnMaxLifetime(0)
-	if err := migrate(ctx, w); err != nil {
+	if err := setUp(ctx, w, o.busyWait); err != nil {
 		w.Close()
 		return nil, palate.Errorf(palate.ErrorCode(err), "sqlite: open %s: %w", path, err)
 	}
@@ -114,6 +114,25 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
 	return &Store{path: path, w: w, r: r, opt: o, nudge: make(chan struct{}, 1), done: make(chan struct{})}, nil
+}
+
+// setUp opens the first connection and migrates. Two processes setting up a
+// new file at once can get SQLITE_BUSY without waiting (switching to WAL
+// needs an exclusive lock, and SQLite does not wait where waiting could
+// deadlock), so a busy database is retried for up to wait.
+func setUp(ctx context.Context, w *sql.DB, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	for {
+		err := migrate(ctx, w)
+		if palate.ErrorCode(err) != palate.EUNAVAILABLE || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // Ping reports whether the database answers.

@@ -3,6 +3,8 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -170,4 +172,67 @@ func BenchmarkIngestVotes(b *testing.B) {
 	}
 	defer s.Close()
 	storetest.BenchIngest(b, s)
+}
+
+// TestOpenRace: processes opening a new file at once all succeed (switching
+// it to WAL can fail at once with SQLITE_BUSY; Open retries).
+func TestOpenRace(t *testing.T) {
+	if p := os.Getenv("PALATE_SQLITE_OPEN_RACE"); p != "" { // a child
+		for range 5 {
+			s, err := Open(context.Background(), p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.PutImages(context.Background(), storetest.Images(50)); err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+		}
+		return
+	}
+	for round := range 4 {
+		path := filepath.Join(t.TempDir(), "race.db")
+		var cmds []*exec.Cmd
+		for range 8 {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestOpenRace$", "-test.count=1")
+			cmd.Env = append(os.Environ(), "PALATE_SQLITE_OPEN_RACE="+path)
+			cmds = append(cmds, cmd)
+		}
+		outs := make([][]byte, len(cmds))
+		errs := make([]error, len(cmds))
+		var wg sync.WaitGroup
+		for i, cmd := range cmds {
+			wg.Go(func() { outs[i], errs[i] = cmd.CombinedOutput() })
+		}
+		// Meanwhile this process opens and closes the file again and again
+		// (the last connection's close checkpoints and removes the WAL).
+		stop := make(chan struct{})
+		churn := make(chan error, 1)
+		go func() {
+			for {
+				select {
+				case <-stop:
+					churn <- nil
+					return
+				default:
+				}
+				s, err := Open(context.Background(), path)
+				if err != nil {
+					churn <- err
+					return
+				}
+				s.Close()
+			}
+		}()
+		wg.Wait()
+		close(stop)
+		if err := <-churn; err != nil {
+			t.Fatalf("round %d, opening in the parent: %v", round, err)
+		}
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d, process %d: %v\n%s", round, i, err, outs[i])
+			}
+		}
+	}
 }

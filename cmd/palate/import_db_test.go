@@ -3,10 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"palate"
 	"palate/dataset"
@@ -201,4 +205,111 @@ func TestImportDBErrors(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "other.db")); err == nil {
 		t.Fatal("a store was created for a dataset that failed its check")
 	}
+}
+
+// TestImportDBKill kills an import with SIGKILL while it writes
+// comparisons or votes, then runs it again: the rerun finds what the killed
+// run stored, writes only the rest, and the store ends up holding the whole
+// dataset exactly once.
+func TestImportDBKill(t *testing.T) {
+	if dir := os.Getenv("PALATE_IMPORT_KILL_DATA"); dir != "" { // the child
+		importBatch = 1
+		code, _, stderr := run(t, "import", "--db", os.Getenv("PALATE_IMPORT_KILL_DB"), "--data", dir)
+		if code != 0 {
+			t.Fatalf("import exited %d: %s", code, stderr)
+		}
+		return
+	}
+	dir, ds := importWorld(t)
+	db := filepath.Join(t.TempDir(), "kill.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestImportDBKill$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "PALATE_IMPORT_KILL_DATA="+dir, "PALATE_IMPORT_KILL_DB="+db)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+
+	// Kill once interactions are arriving and before the last vote is in.
+	ctx := context.Background()
+	var watch palate.Store
+	for watch == nil {
+		select {
+		case err := <-exited:
+			t.Fatalf("the import ended (%v) before the store was made:\n%s", err, out.String())
+		case <-time.After(time.Millisecond):
+		}
+		if _, err := os.Stat(db); err == nil {
+			if watch, err = openStore(ctx, db); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	defer watch.Close()
+	total := len(ds.Comparisons) + len(ds.Votes)
+	target := 1 + rand.IntN(total/2) // somewhere in the first half
+	seen := 0
+	for seen == 0 {
+		select {
+		case err := <-exited:
+			t.Fatalf("the import finished (%v) before it could be killed:\n%s", err, out.String())
+		case <-time.After(time.Millisecond):
+		}
+		users, err := watch.Users(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, u := range users {
+			n += u.Comparisons + u.Votes
+		}
+		if n >= target && n < total {
+			seen = n
+		}
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	<-exited
+
+	before, err := interactions(ctx, db)
+	if err != nil {
+		t.Fatalf("reading the store after kill -9: %v", err)
+	}
+	code, stdout, stderr := run(t, "import", "--db", db, "--data", dir)
+	if code != 0 {
+		t.Fatalf("rerun exited %d: %s", code, stderr)
+	}
+	var cNew, cOld, vNew, vOld int
+	for _, part := range strings.Split(stdout, "; ") {
+		if i := strings.Index(part, "comparisons "); i >= 0 {
+			fmt.Sscanf(part[i:], "comparisons %d new, %d already there", &cNew, &cOld)
+		}
+		if i := strings.Index(part, "votes "); i >= 0 {
+			fmt.Sscanf(part[i:], "votes %d new, %d already there", &vNew, &vOld)
+		}
+	}
+	if cNew+cOld != len(ds.Comparisons) || vNew+vOld != len(ds.Votes) || cOld+vOld != before {
+		t.Fatalf("rerun after a kill with %d interactions stored: %s", before, stdout)
+	}
+	after, err := interactions(ctx, db)
+	if err != nil || after != len(ds.Comparisons)+len(ds.Votes) {
+		t.Fatalf("store holds %d interactions (%v); want %d", after, err, len(ds.Comparisons)+len(ds.Votes))
+	}
+	t.Logf("killed with %d of %d interactions stored (saw %d); the rerun added %d", before, after, seen, cNew+vNew)
+}
+
+// interactions counts the comparisons and votes in the store at db.
+func interactions(ctx context.Context, db string) (int, error) {
+	s, err := openStore(ctx, db)
+	if err != nil {
+		return 0, err
+	}
+	defer s.Close()
+	users, err := s.Users(ctx)
+	n := 0
+	for _, u := range users {
+		n += u.Comparisons + u.Votes
+	}
+	return n, err
 }
