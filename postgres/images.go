@@ -66,8 +66,11 @@ func (s *Store) PutImages(ctx context.Context, images []palate.Image) (palate.Wr
 	}
 	first, dup, err := storekit.Dedup("items", ims, func(im palate.Image) string { return im.ID },
 		func(a, b palate.Image) bool { return a == b })
-	if err != nil || len(first) == 0 {
-		return palate.Written{Duplicate: dup}, err
+	if err != nil {
+		return palate.Written{}, err
+	}
+	if len(first) == 0 { // an empty batch
+		return palate.Written{}, s.check()
 	}
 	var w palate.Written
 	err = s.write(ctx, func(tx pgx.Tx) ([]palate.Event, error) {

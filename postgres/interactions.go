@@ -43,8 +43,11 @@ func (s *Store) AddComparisons(ctx context.Context, cs []palate.Comparison) (pal
 		return palate.Written{}, err
 	}
 	first, dup, err := storekit.Dedup("items", cs, func(c palate.Comparison) string { return c.ID }, storekit.SameComparison)
-	if err != nil || len(first) == 0 {
-		return palate.Written{Duplicate: dup}, err
+	if err != nil {
+		return palate.Written{}, err
+	}
+	if len(first) == 0 { // an empty batch
+		return palate.Written{}, s.check()
 	}
 	var w palate.Written
 	err = s.write(ctx, func(tx pgx.Tx) ([]palate.Event, error) {
@@ -130,8 +133,11 @@ func (s *Store) AddVotes(ctx context.Context, vs []palate.Vote) (palate.Written,
 		return palate.Written{}, err
 	}
 	first, dup, err := storekit.Dedup("items", vs, func(v palate.Vote) string { return v.ID }, storekit.SameVote)
-	if err != nil || len(first) == 0 {
-		return palate.Written{Duplicate: dup}, err
+	if err != nil {
+		return palate.Written{}, err
+	}
+	if len(first) == 0 { // an empty batch
+		return palate.Written{}, s.check()
 	}
 	var w palate.Written
 	err = s.write(ctx, func(tx pgx.Tx) ([]palate.Event, error) {

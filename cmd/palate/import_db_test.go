@@ -313,3 +313,38 @@ func interactions(ctx context.Context, db string) (int, error) {
 	}
 	return n, err
 }
+
+func TestOpenStore(t *testing.T) {
+	dir := t.TempDir()
+	tests := map[string]struct {
+		url  string
+		code string // "" when it opens
+	}{
+		"sqlite":           {"sqlite:" + filepath.Join(dir, "a.sqlite"), ""},
+		"bare .db":         {filepath.Join(dir, "b.db"), ""},
+		"postgresql":       {"postgresql://u:p@127.0.0.1:1/x?connect_timeout=2", palate.EUNAVAILABLE},
+		"postgres":         {"postgres://u:p@127.0.0.1:1/x?connect_timeout=2", palate.EUNAVAILABLE},
+		"other extension":  {filepath.Join(dir, "c.sqlite3"), palate.EINVALID},
+		"other scheme":     {"mysql://u:p@h/x", palate.EINVALID},
+		"empty sqlite":     {"sqlite:", palate.EINVALID},
+		"bad postgres url": {"postgres://u:p@h:notaport/x", palate.EINVALID},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			s, err := openStore(context.Background(), tc.url)
+			if palate.ErrorCode(err) != tc.code {
+				t.Fatalf("openStore(%q): %v; want code %q", tc.url, err, tc.code)
+			}
+			if err != nil {
+				if s != nil {
+					t.Fatalf("a failed open returned a non-nil store %#v", s)
+				}
+				return
+			}
+			defer s.Close()
+			if err := s.Ping(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
