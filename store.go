@@ -15,6 +15,8 @@ import (
 // is an ECONFLICT error. A batch is all-or-nothing: if any item is invalid or
 // conflicts, nothing of the batch is written and the error names the item by
 // its index ("items[3].image_0: ..."). A write that returned nil is durable.
+// Times are kept to the microsecond and read back in UTC; ids are at most
+// 1024 bytes of UTF-8 text without NUL bytes.
 type Store interface {
 	// PutImages stores images (idempotent by ID).
 	PutImages(ctx context.Context, images []Image) (Written, error)
@@ -22,7 +24,8 @@ type Store interface {
 	// an ENOTFOUND error naming it.
 	Images(ctx context.Context, ids []string) ([]Image, error)
 	// ListImages returns up to limit images with ID > after, ordered by ID
-	// (keyset pagination; after "" starts at the beginning).
+	// (byte order; keyset pagination; after "" starts at the beginning). A
+	// limit below 1 is EINVALID.
 	ListImages(ctx context.Context, after string, limit int) ([]Image, error)
 
 	// PutEmbeddings stores one vector per id for the named embedder. Every
@@ -48,7 +51,8 @@ type Store interface {
 	Users(ctx context.Context) ([]UserSummary, error)
 
 	// PublishModel stores a trained model; versions are unique (ECONFLICT
-	// for a version already published with different bytes).
+	// for a version already published with different bytes). On success it
+	// sets m.Published to when the version was first published.
 	PublishModel(ctx context.Context, m *ModelRecord) error
 	// LatestModel returns the most recently published model, ENOTFOUND when
 	// none is.

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"net/url"
+	"strings"
+
+	"palate"
+	"palate/postgres"
+	"palate/sqlite"
+)
+
+// openStore opens the store a URL names: sqlite:FILE or a bare FILE.db for
+// SQLite, postgres://... or postgresql://... for PostgreSQL.
+func openStore(ctx context.Context, u string) (palate.Store, error) {
+	// Each case checks err itself so a failed open returns a nil
+	// interface, not one holding a nil pointer.
+	switch {
+	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+		s, err := postgres.Open(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	case strings.HasPrefix(u, "sqlite:") || strings.HasSuffix(u, ".db") && !strings.Contains(u, "://"):
+		path := strings.TrimPrefix(u, "sqlite:")
+		if path == "" {
+			return nil, palate.Errorf(palate.EINVALID, "store URL %q names no file (want sqlite:FILE)", u)
+		}
+		s, err := sqlite.Open(ctx, path)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
+	return nil, palate.Errorf(palate.EINVALID, "store URL %q: want sqlite:FILE, FILE.db or postgres://USER:PASS@HOST/DB", redact(u))
+}
+
+// redact hides a URL's password, for messages and logs.
+func redact(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || p.User == nil {
+		return u
+	}
+	return p.Redacted()
+}
