@@ -336,4 +336,3 @@ func measureGuidance(ctx context.Context, env *Env, fs *flag.FlagSet, opt suite.
 	fmt.Fprintf(env.Stdout, "wall time %.0f s\n", res.Seconds)
 	return nil
 }
-
