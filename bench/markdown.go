@@ -98,13 +98,13 @@ func (r *Report) Markdown(plotDir string) []byte {
 	if s.Quick {
 		mode = "`--quick`"
 	}
-	if s.Model != "" {
-		p("palate/full is the checkpoint `%s`. ", s.Model)
-	}
-	if s.Model == "" {
+	switch {
+	case len(r.Predictors) == 0 && len(r.Guidance) > 0:
+		p("Generation guidance only, palate being the checkpoint `%s`; ", s.Model)
+	case s.Model == "":
 		p("%s, %d seed(s), %d training steps per run; ", mode, s.Seeds, s.Steps)
-	} else {
-		p("%s, %d seed(s); ", mode, s.Seeds)
+	default:
+		p("palate/full is the checkpoint `%s`. %s, %d seed(s); ", s.Model, mode, s.Seeds)
 	}
 	p("%.0f s on %d threads (simd %v).\n\n", float64(r.Cost.WallSeconds), r.Cost.Threads, r.Cost.SIMD)
 	if s.Command != "" {

@@ -22,7 +22,9 @@ const (
 
 // Palate is palate's trained model as a judge: the person's history (from
 // hist) is encoded once and kept, and every picture is scored against it
-// with the person's prompt. It implements Feedback.
+// with the person's prompt. It keeps every history it encodes, so a
+// long-running server should make one per request or session. It
+// implements Feedback.
 type Palate struct {
 	sc   *scorer.Scorer
 	d    *history.Data

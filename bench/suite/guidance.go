@@ -46,6 +46,9 @@ type GuidanceOptions struct {
 	K int
 	// Methods are the guidance methods measured [guide.Methods].
 	Methods []string
+	// Avoid is latent search's negative-feedback weight (guide.Options);
+	// 0 takes guide's default, negative turns it off.
+	Avoid float64
 	// Unguided is how many unguided pictures each guided one is judged
 	// against [16].
 	Unguided int
@@ -272,10 +275,21 @@ func Guidance(ctx context.Context, opt GuidanceOptions) (*GuidanceResult, error)
 			truth.World.Config.Noise, opt.Unguided, opt.Resamples),
 		fmt.Sprintf("Judges: palate `%s`; the non-personal scorer fitted here (seed %d); the centroid; the oracle is the person's true utility (a reference, not a method). Spearman: the prompt method's estimated phrase effects against the person's true effects of the same phrases over %d common latents.",
 			opt.Model, opt.Seed, opt.TruthLatents),
+		fmt.Sprintf("Latent search's negative-feedback weight: %s.", avoidNote(opt.Avoid)),
 		fmt.Sprintf("Seconds per guided picture are wall time with %d trials running at once on %d threads (generation, pixels-v1 embedding, scoring).", opt.Workers, runtime.GOMAXPROCS(0)),
 	)
 	logf("done")
 	return res, nil
+}
+
+func avoidNote(a float64) string {
+	switch {
+	case a < 0:
+		return "off"
+	case a == 0:
+		return "the default"
+	}
+	return fmt.Sprint(a)
 }
 
 // pickPeople returns up to n people of a part with at least k pairs and a
@@ -350,7 +364,7 @@ func (m *measurer) run(ctx context.Context, t trial) (*trialOut, error) {
 	for _, method := range m.opt.Methods {
 		for _, by := range guidanceJudges {
 			j := m.judges[by]
-			o := guide.Options{Budget: m.opt.Budget, Seed: t.seed}
+			o := guide.Options{Budget: m.opt.Budget, Seed: t.seed, Avoid: m.opt.Avoid}
 			var res *guide.Result
 			var err error
 			switch method {

@@ -65,6 +65,9 @@ the win-rate table to --json and --markdown.`,
 			measure := fs.Bool("measure", false, "measure guidance on the taste world --data instead")
 			people := fs.Int("people", 0, "--measure: seen and unseen people judged (0: 50 each)")
 			prompts := fs.Int("prompts", 0, "--measure: prompts per person (0: 4)")
+			k := fs.Int("k", 0, "--measure: history pairs per person, the Table-1 protocol's (0: 8)")
+			methods := fs.String("methods", "", "--measure: comma-separated methods (default: all three)")
+			avoid := fs.Float64("avoid", 0, "latent search's negative-feedback weight (0: default 0.5; negative: off)")
 			jsonOut := fs.String("json", "", "--measure: write the report as JSON to this `file`")
 			mdOut := fs.String("markdown", "", "--measure: write the table as Markdown to this `file`")
 			return func(ctx context.Context, env *Env) error {
@@ -75,9 +78,16 @@ the win-rate table to --json and --markdown.`,
 					if *jsonOut == "" && *mdOut == "" {
 						return usagef("give --json or --markdown (or both), or nothing would be kept")
 					}
-					return measureGuidance(ctx, env, fs, suite.GuidanceOptions{
-						Data: *data, Model: *modelDir, People: *people, Prompts: *prompts, Budget: *n, Seed: *seed, Log: env.Stderr,
-					}, *jsonOut, *mdOut)
+					opt := suite.GuidanceOptions{
+						Data: *data, Model: *modelDir, People: *people, Prompts: *prompts, Budget: *n, K: *k,
+						Avoid: *avoid, Seed: *seed, Log: env.Stderr,
+					}
+					if *methods != "" {
+						for _, m := range strings.Split(*methods, ",") {
+							opt.Methods = append(opt.Methods, strings.TrimSpace(m))
+						}
+					}
+					return measureGuidance(ctx, env, fs, opt, *jsonOut, *mdOut)
 				}
 				if *data == "" || *user == "" || strings.TrimSpace(*prompt) == "" || *out == "" {
 					return usagef("--data, --user, --prompt and --out are required")
@@ -92,7 +102,7 @@ the win-rate table to --json and --markdown.`,
 				}
 				return guideOne(ctx, env, guideArgs{
 					model: *modelDir, data: *data, user: *user, prompt: strings.TrimSpace(*prompt), method: *method,
-					by: *by, n: *n, seed: *seed, a1111: *a1111, out: *out,
+					by: *by, n: *n, avoid: *avoid, seed: *seed, a1111: *a1111, out: *out,
 				})
 			}
 		},
@@ -102,6 +112,7 @@ the win-rate table to --json and --markdown.`,
 type guideArgs struct {
 	model, data, user, prompt, method, by string
 	n                                     int
+	avoid                                 float64
 	seed                                  uint64
 	a1111, out                            string
 }
@@ -207,7 +218,7 @@ func guideOne(ctx context.Context, env *Env, a guideArgs) error {
 		gen = wg
 	}
 
-	opt := guide.Options{Budget: a.n, Seed: a.seed}
+	opt := guide.Options{Budget: a.n, Seed: a.seed, Avoid: a.avoid}
 	var res *guide.Result
 	switch a.method {
 	case guide.MethodBestOfN:
