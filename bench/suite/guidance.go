@@ -445,8 +445,8 @@ func (m *measurer) rows(trials []trial, outs []*trialOut) []bench.GuidanceRow {
 				}
 				people[t.user] = true
 				g := o.guided[[2]string{method, by}]
-				calls += float64(g.calls) / float64(len(trials))
-				secs += g.seconds / float64(len(trials))
+				calls += float64(g.calls)
+				secs += g.seconds
 				if !math.IsNaN(g.rho) {
 					rhos = append(rhos, bench.Judged{User: t.user, Correct: g.rho})
 				}
@@ -455,7 +455,7 @@ func (m *measurer) rows(trials []trial, outs []*trialOut) []bench.GuidanceRow {
 			r := bench.GuidanceRow{Method: method, GuidedBy: by, Against: against,
 				WinRate: bench.NewWinRate(all, m.opt.Resamples, seed), People: len(people),
 				Seen: bench.NewWinRate(seen, m.opt.Resamples, seed), Unseen: bench.NewWinRate(unseen, m.opt.Resamples, seed),
-				Calls: bench.Num(calls), Seconds: bench.Num(secs)}
+				Calls: bench.Num(calls / float64(len(trials))), Seconds: bench.Num(secs / float64(len(trials)))}
 			if method == guide.MethodPrompt && against == guide.MethodUnguided {
 				s := bench.NewMeanInterval(rhos, m.opt.Resamples, seed)
 				r.Spearman = &s
