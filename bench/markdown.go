@@ -115,6 +115,9 @@ func (r *Report) Markdown(plotDir string) []byte {
 		r.table1(p)
 	}
 	if len(r.Guidance) > 0 {
+		if len(r.Predictors) > 0 {
+			p("\n")
+		}
 		b.Write(GuidanceMarkdown(r.Guidance))
 	}
 	r.rest(p, plotDir)

@@ -23,6 +23,7 @@
 //     names the liked and disliked phrases in a positive and a negative
 //     prompt (ViPer-style).
 //
-// Measurement (win rates judged by the simulated people) lives in
-// palate/bench/suite.
+// A1111 is an HTTP client of a generator's server; palate's own HTTP
+// serving stays in package server. Measurement (win rates judged by the
+// simulated people) lives in palate/bench/suite.
 package guide
