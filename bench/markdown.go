@@ -98,19 +98,35 @@ func (r *Report) Markdown(plotDir string) []byte {
 	if s.Quick {
 		mode = "`--quick`"
 	}
-	if s.Model != "" {
-		p("palate/full is the checkpoint `%s`. ", s.Model)
-	}
-	if s.Model == "" {
+	switch {
+	case len(r.Predictors) == 0 && len(r.Guidance) > 0:
+		p("Generation guidance only, palate being the checkpoint `%s`; ", s.Model)
+	case s.Model == "":
 		p("%s, %d seed(s), %d training steps per run; ", mode, s.Seeds, s.Steps)
-	} else {
-		p("%s, %d seed(s); ", mode, s.Seeds)
+	default:
+		p("palate/full is the checkpoint `%s`. %s, %d seed(s); ", s.Model, mode, s.Seeds)
 	}
 	p("%.0f s on %d threads (simd %v).\n\n", float64(r.Cost.WallSeconds), r.Cost.Threads, r.Cost.SIMD)
 	if s.Command != "" {
 		p("Made by `%s`.\n\n", s.Command)
 	}
 
+	if len(r.Predictors) > 0 {
+		r.table1(p)
+	}
+	if len(r.Guidance) > 0 {
+		if len(r.Predictors) > 0 {
+			p("\n")
+		}
+		b.Write(GuidanceMarkdown(r.Guidance))
+	}
+	r.rest(p, plotDir)
+	return b.Bytes()
+}
+
+// table1 renders the headline table.
+func (r *Report) table1(p func(string, ...any)) {
+	s := r.Settings
 	var seenN, unseenN int
 	for _, pr := range r.Predictors {
 		seenN, unseenN = max(seenN, pr.Seen.N), max(unseenN, pr.Unseen.N)
@@ -129,7 +145,10 @@ func (r *Report) Markdown(plotDir string) []byte {
 		p("| %s | %d | %s | %s | %s | %s | %s | %s |\n", name, pr.Seeds, pr.Seen.cell(), pr.Unseen.cell(),
 			num(pr.GapClosure, 2), num(pr.GapClosureUnseen, 2), num(pr.VoteAUC, 3), num(pr.VoteAUCUnseen, 3))
 	}
+}
 
+// rest renders everything after the headline and guidance tables.
+func (r *Report) rest(p func(string, ...any), plotDir string) {
 	if len(r.HistoryCurve) > 0 {
 		p("\n## Accuracy vs history length\n\n")
 		for _, part := range []string{"seen", "unseen"} {
@@ -237,7 +256,40 @@ func (r *Report) Markdown(plotDir string) []byte {
 			p("- %s\n", n)
 		}
 	}
+}
+
+// GuidanceMarkdown renders the generation-guidance table.
+func GuidanceMarkdown(rows []GuidanceRow) []byte {
+	var b bytes.Buffer
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	p("## Generation guidance: win rates judged by the simulated people\n\n")
+	p("How often the guided picture beat the other, as the mean Bradley–Terry probability that the person (their true utility, their noise) picks it, in %% [95%% bootstrap interval over people]; the same person, prompt, seed and generator-call budget on both sides. Spearman: rank correlation of the style-phrase effects prompt guidance estimated with the person's true ones.\n\n")
+	p("| method | guided by | against | win rate | seen | unseen | n | calls | s / picture | Spearman |\n")
+	p("|---|---|---|---|---|---|---:|---:|---:|---|\n")
+	for _, g := range rows {
+		by := g.GuidedBy
+		if by == "palate" {
+			by = "**palate**"
+		} else if by == "oracle" {
+			by = "*oracle*"
+		}
+		rho := ""
+		if g.Spearman != nil && g.Spearman.N > 0 {
+			rho = fmt.Sprintf("%s [%s, %s]", num(g.Spearman.Mean, 2), num(g.Spearman.Lo, 2), num(g.Spearman.Hi, 2))
+		}
+		p("| %s | %s | %s | %s | %s | %s | %d | %s | %s | %s |\n", g.Method, by, g.Against,
+			g.WinRate.cell(), g.Seen.cell(), g.Unseen.cell(), g.N, num(g.Calls, 1), num(g.Seconds, 3), rho)
+	}
+	p("\n")
 	return b.Bytes()
+}
+
+// cell renders a win rate: % and the 95% interval.
+func (w WinRate) cell() string {
+	if w.N == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%s [%s, %s]", pct(w.WinRate), pct(w.Lo), pct(w.Hi))
 }
 
 // curveTable arranges the history curve of one part: the k values, the row

@@ -184,6 +184,72 @@ type Cost struct {
 	Rows        []CostRow `json:"rows"`
 }
 
+// WinRate is how often one picture beat another, judged by the simulated
+// people: the mean of each judgement's Bradley–Terry probability that the
+// person picks the first, with a 95% cluster-bootstrap interval over
+// people, over N judged trials.
+type WinRate struct {
+	WinRate Num `json:"win_rate"`
+	Lo      Num `json:"lo"`
+	Hi      Num `json:"hi"`
+	N       int `json:"n"`
+}
+
+// NewWinRate makes a WinRate from judgements whose Correct is a win
+// probability.
+func NewWinRate(judged []Judged, resamples int, seed uint64) WinRate {
+	iv := PairAccuracy(judged, resamples, seed)
+	return WinRate{WinRate: Num(iv.Acc), Lo: Num(iv.Lo), Hi: Num(iv.Hi), N: iv.N}
+}
+
+// GuidanceRow is one line of the generation-guidance table: how often a
+// method's picture, guided by one judge, beat another picture for the same
+// person and prompt, judged by the person's true utility with their
+// Bradley–Terry noise (the paper's human study, with simulated people).
+type GuidanceRow struct {
+	// Method is "best-of-n", "latent-search" or "prompt".
+	Method string `json:"method"`
+	// GuidedBy is the judge the method maximised: "palate",
+	// "non-personal", "centroid", or "oracle" (the person's true utility,
+	// the reference no learnt judge can pass).
+	GuidedBy string `json:"guided_by"`
+	// Against is "unguided" (the generator's picture from a random
+	// latent) or the judge guiding the same method with the same seed and
+	// generator-call budget.
+	Against string `json:"against"`
+	// WinRate, Lo, Hi and N are over every judged person and prompt; Seen
+	// and Unseen split them by the person's part.
+	WinRate
+	People int     `json:"people"`
+	Seen   WinRate `json:"seen"`
+	Unseen WinRate `json:"unseen"`
+	// Calls is the mean number of generator calls per guided picture and
+	// Seconds its mean wall time (generation, embedding and scoring).
+	Calls   Num `json:"calls"`
+	Seconds Num `json:"seconds"`
+	// Spearman, for prompt guidance against unguided, is the mean rank
+	// correlation between the style-phrase effects the method estimated
+	// and the person's true effects for the same phrases, with its
+	// interval; null for other rows.
+	Spearman *MeanInterval `json:"spearman,omitempty"`
+}
+
+// MeanInterval is a mean over N values with a 95% cluster-bootstrap
+// interval over people.
+type MeanInterval struct {
+	Mean Num `json:"mean"`
+	Lo   Num `json:"lo"`
+	Hi   Num `json:"hi"`
+	N    int `json:"n"`
+}
+
+// NewMeanInterval makes a MeanInterval from values given as judgements
+// (Correct holds the value).
+func NewMeanInterval(values []Judged, resamples int, seed uint64) MeanInterval {
+	iv := PairAccuracy(values, resamples, seed)
+	return MeanInterval{Mean: Num(iv.Acc), Lo: Num(iv.Lo), Hi: Num(iv.Hi), N: iv.N}
+}
+
 // Settings records how the bench ran.
 type Settings struct {
 	// Command is the command line that made the report, when known.
@@ -226,6 +292,9 @@ type Report struct {
 	SimilarUsers []SimilarResult   `json:"similar_users"`
 	Drift        Drift             `json:"drift"`
 	Cost         Cost              `json:"cost"`
+	// Guidance is the generation-guidance table: win rates of guided
+	// pictures judged by the simulated people.
+	Guidance []GuidanceRow `json:"guidance,omitempty"`
 	// Notes says what was left out or capped and how measures were made.
 	Notes []string `json:"notes"`
 	// Projections are the descriptor scatter plots' points.

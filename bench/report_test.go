@@ -71,3 +71,39 @@ func TestReportRendersEmpty(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestGuidanceRowJSONAndMarkdown(t *testing.T) {
+	js := []Judged{{"a", 0.9}, {"a", 0.7}, {"b", 0.5}}
+	row := GuidanceRow{Method: "best-of-n", GuidedBy: "palate", Against: "unguided",
+		WinRate: NewWinRate(js, 200, 1), People: 2, Seen: NewWinRate(js[:2], 200, 1), Unseen: NewWinRate(nil, 200, 1),
+		Calls: 32, Seconds: 0.0123}
+	rho := NewMeanInterval([]Judged{{"a", 0.5}, {"b", 0.7}}, 200, 1)
+	row.Spearman = &rho
+	if math.Abs(float64(row.WinRate.WinRate)-0.7) > 1e-12 || !(row.Lo <= row.WinRate.WinRate && row.WinRate.WinRate <= row.Hi) {
+		t.Errorf("win rate %+v; want 0.7 inside its interval", row.WinRate)
+	}
+	b, err := json.Marshal(row)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	for _, k := range []string{"method", "guided_by", "against", "win_rate", "lo", "hi", "calls", "n", "seen", "unseen", "spearman"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("guidance row JSON lacks %q: %s", k, b)
+		}
+	}
+	if m["win_rate"].(float64) != float64(row.WinRate.WinRate) {
+		t.Errorf("win_rate in JSON is %v", m["win_rate"])
+	}
+	r := &Report{Format: ReportFormat, Settings: Settings{Data: "d", Embedder: "e", K: 8}, Guidance: []GuidanceRow{row}}
+	md := string(r.Markdown(""))
+	for _, want := range []string{"## Generation guidance", "| best-of-n | **palate** | unguided | 70.0 [", "| – | 3 | 32.0 | 0.012 | 0.60 ["} {
+		if !strings.Contains(md, want) {
+			t.Errorf("Markdown lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "Table 1") {
+		t.Errorf("a report with no predictors renders a Table 1:\n%s", md)
+	}
+}
