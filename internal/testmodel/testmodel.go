@@ -25,27 +25,36 @@ func Config() model.Config {
 	return cfg
 }
 
-// Checkpoint returns an untrained checkpoint of Config with weights drawn
-// from seed, labelled as trained on pixels-v1 and hashbow-v1.
-func Checkpoint(t testing.TB, seed uint64) *train.Checkpoint {
-	t.Helper()
+// New returns an untrained checkpoint of Config with weights drawn from
+// seed, labelled as trained on pixels-v1 and hashbow-v1.
+func New(seed uint64) (*train.Checkpoint, error) {
 	cfg := Config()
 	o := train.DefaultOptions()
 	o.Seed = seed
 	tr, err := train.NewTrainer(cfg, o)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	w, err := tr.Weights()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	return &train.Checkpoint{
 		Config:       cfg,
 		Embedder:     train.EmbedderInfo{Name: features.Name, Dim: cfg.ImageDim},
 		TextEmbedder: train.EmbedderInfo{Name: model.HashBOWName, Dim: cfg.TextDim},
 		Weights:      w,
+	}, nil
+}
+
+// Checkpoint is New for a test, failing it on error.
+func Checkpoint(t testing.TB, seed uint64) *train.Checkpoint {
+	t.Helper()
+	ck, err := New(seed)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return ck
 }
 
 // Dir saves Checkpoint(t, seed) under t.TempDir() and returns its directory.
