@@ -164,18 +164,14 @@ func (s *Server) loader(ctx context.Context) {
 	}
 }
 
-// watch follows the store's events until ctx ends, subscribing again (and
-// dropping every cache, since events may have been missed) when the
-// subscription ends or fails.
-func (s *Server) watch(ctx context.Context) {
+// watch follows the store's events from first (nil if New could not
+// subscribe) until ctx ends, subscribing again (and dropping every cache,
+// since events may have been missed) when the subscription ends or fails.
+func (s *Server) watch(ctx context.Context, first <-chan palate.Event) {
 	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		ch, err := s.store.Subscribe(ctx)
-		if err != nil {
-			s.log.Error("subscribing to store events failed; retrying", "err", err, "in", backoff)
-			s.metrics.events.WithLabelValues("subscribe_error").Inc()
-		} else {
-			backoff = 100 * time.Millisecond
+	ch := first
+	for {
+		if ch != nil {
 			for e := range ch {
 				s.handleEvent(e)
 			}
@@ -189,7 +185,16 @@ func (s *Server) watch(ctx context.Context) {
 			return
 		case <-time.After(backoff):
 		}
-		backoff = min(2*backoff, 5*time.Second)
+		var err error
+		ch, err = s.store.Subscribe(ctx)
+		if err != nil {
+			s.log.Error("subscribing to store events failed; retrying", "err", err, "in", backoff)
+			s.metrics.events.WithLabelValues("subscribe_error").Inc()
+			ch = nil
+			backoff = min(2*backoff, 5*time.Second)
+			continue
+		}
+		backoff = 100 * time.Millisecond
 	}
 }
 

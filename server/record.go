@@ -2,9 +2,11 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math"
 	"net/http"
+	"time"
 
 	"palate"
 	"palate/api"
@@ -22,6 +24,7 @@ func (s *Server) postComparisons(w http.ResponseWriter, r *http.Request) error {
 	}
 	now := s.now().UTC()
 	cs := make([]palate.Comparison, len(items))
+	stamped := make([]bool, len(items))
 	for i, it := range items {
 		f := fieldNamer(len(items) > 1, i)
 		switch {
@@ -40,11 +43,19 @@ func (s *Server) postComparisons(w http.ResponseWriter, r *http.Request) error {
 		}
 		t := it.Time
 		if t.IsZero() {
-			t = now
+			t, stamped[i] = now, true
 		}
 		cs[i] = palate.Comparison{ID: it.ID, User: it.User, Prompt: it.Prompt, Image0: it.Image0, Image1: it.Image1, Label0: *it.Label0, Time: t}
 	}
 	wr, err := s.store.AddComparisons(r.Context(), cs)
+	if palate.ErrorCode(err) == palate.ECONFLICT && restamp(r.Context(), s.store, cs, stamped, func(c palate.Comparison) string { return c.User },
+		func(h *palate.UserHistory) map[string]palate.Comparison {
+			return byID(h.Comparisons, func(c palate.Comparison) string { return c.ID })
+		},
+		func(c palate.Comparison) string { return c.ID },
+		func(c *palate.Comparison) *time.Time { return &c.Time }) {
+		wr, err = s.store.AddComparisons(r.Context(), cs)
+	}
 	if err != nil {
 		return err
 	}
@@ -66,6 +77,7 @@ func (s *Server) postVotes(w http.ResponseWriter, r *http.Request) error {
 	}
 	now := s.now().UTC()
 	vs := make([]palate.Vote, len(items))
+	stamped := make([]bool, len(items))
 	for i, it := range items {
 		f := fieldNamer(len(items) > 1, i)
 		switch {
@@ -80,11 +92,19 @@ func (s *Server) postVotes(w http.ResponseWriter, r *http.Request) error {
 		}
 		t := it.Time
 		if t.IsZero() {
-			t = now
+			t, stamped[i] = now, true
 		}
 		vs[i] = palate.Vote{ID: it.ID, User: it.User, Image: it.Image, Vote: it.Vote, Time: t}
 	}
 	wr, err := s.store.AddVotes(r.Context(), vs)
+	if palate.ErrorCode(err) == palate.ECONFLICT && restamp(r.Context(), s.store, vs, stamped, func(v palate.Vote) string { return v.User },
+		func(h *palate.UserHistory) map[string]palate.Vote {
+			return byID(h.Votes, func(v palate.Vote) string { return v.ID })
+		},
+		func(v palate.Vote) string { return v.ID },
+		func(v *palate.Vote) *time.Time { return &v.Time }) {
+		wr, err = s.store.AddVotes(r.Context(), vs)
+	}
 	if err != nil {
 		return err
 	}
@@ -93,6 +113,49 @@ func (s *Server) postVotes(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.metrics.records.WithLabelValues("vote").Add(float64(wr.Inserted))
 	return writeJSON(w, http.StatusOK, api.WriteResult{Inserted: wr.Inserted, Duplicate: wr.Duplicate})
+}
+
+// restamp makes resending a record without a time idempotent: the server
+// stamped it with its clock, so a resend differs from the stored record in
+// time alone. For each stamped record whose id is stored with a different
+// time, it takes the stored time if the content is otherwise the same, and
+// reports whether it changed any (the write is then worth retrying).
+func restamp[T comparable](ctx context.Context, store palate.Store, recs []T, stamped []bool, user func(T) string,
+	stored func(*palate.UserHistory) map[string]T, id func(T) string, at func(*T) *time.Time) bool {
+	changed := false
+	hist := map[string]map[string]T{}
+	for i := range recs {
+		if !stamped[i] {
+			continue
+		}
+		u := user(recs[i])
+		if _, ok := hist[u]; !ok {
+			h, err := store.History(ctx, u)
+			if err != nil {
+				return false
+			}
+			hist[u] = stored(h)
+		}
+		old, ok := hist[u][id(recs[i])]
+		if !ok {
+			continue
+		}
+		cand := recs[i]
+		*at(&cand) = *at(&old)
+		if cand == old {
+			recs[i] = cand
+			changed = true
+		}
+	}
+	return changed
+}
+
+func byID[T any](recs []T, id func(T) string) map[string]T {
+	m := make(map[string]T, len(recs))
+	for _, r := range recs {
+		m[id(r)] = r
+	}
+	return m
 }
 
 // invalidate drops a person's cached context and descriptor after a write

@@ -193,17 +193,24 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.routes, s.mux, s.probe = s.buildRoutes()
 	s.handler = s.mux
 
+	// Subscribe before loading, so no publication between the two is missed.
+	bg, cancel := context.WithCancel(context.Background())
+	events, err := s.store.Subscribe(bg)
+	if err != nil {
+		s.log.Error("subscribing to store events failed; retrying in the background", "err", err)
+		events = nil
+	}
 	if s.modelDir != "" {
 		if err := s.loadDir(ctx, s.modelDir); err != nil {
+			cancel()
 			return nil, err
 		}
 	} else if err := s.loadLatest(ctx); err != nil && palate.ErrorCode(err) != palate.ENOTFOUND {
 		s.log.Error("no model loaded at start; will retry", "err", err)
 	}
-	bg, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.wg.Add(2)
-	go func() { defer s.wg.Done(); s.watch(bg) }()
+	go func() { defer s.wg.Done(); s.watch(bg, events) }()
 	go func() { defer s.wg.Done(); s.loader(bg) }()
 	return s, nil
 }

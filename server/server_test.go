@@ -299,7 +299,7 @@ func TestBadPublishedModelKeepsOld(t *testing.T) {
 			return err
 		}
 		if !strings.Contains(m, `palate_model_loads_total{result="error"} 1`) {
-			return fmt.Errorf("no failed load in metrics")
+			return fmt.Errorf("no failed load in metrics:\n%s", grep(m, "palate_model"))
 		}
 		return nil
 	})
