@@ -61,7 +61,7 @@ var t0 = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 
 // env is a server over a memstore, reached through the Go client.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	store palate.Store
 	mem   *memstore.Store
 	srv   *Server
@@ -75,7 +75,7 @@ func quietLogger() *slog.Logger {
 }
 
 // newEnv starts a server; cfg.Store defaults to a new memstore.
-func newEnv(t *testing.T, cfg Config) *env {
+func newEnv(t testing.TB, cfg Config) *env {
 	t.Helper()
 	e := &env{t: t}
 	if cfg.Store == nil {
