@@ -161,9 +161,39 @@ func (s *Server) context(ctx context.Context, m *modelState, user string) (*user
 }
 
 func (s *Server) encode(ctx context.Context, m *modelState, h *userHistory) (*userContext, error) {
+	if err := s.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer s.release()
 	c, err := m.sc.Context(ctx, h.inputs)
 	if err != nil {
 		return nil, err
 	}
 	return &userContext{m: m, c: c, skipped: h.skipped}, nil
 }
+
+// score scores candidates against an encoded history.
+func (s *Server) score(ctx context.Context, m *modelState, uc *userContext, cands []scorer.Candidate) (scorer.Result, error) {
+	if err := s.acquire(ctx); err != nil {
+		return scorer.Result{}, err
+	}
+	defer s.release()
+	res, err := m.sc.Score(ctx, uc.c, cands)
+	if err == nil {
+		s.metrics.scores.Add(float64(len(cands)))
+	}
+	return res, err
+}
+
+// acquire waits for one of the model computation slots (see
+// Config.MaxComputations) or for ctx to end.
+func (s *Server) acquire(ctx context.Context) error {
+	select {
+	case s.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Server) release() { <-s.slots }

@@ -54,11 +54,10 @@ func (s *Server) rank(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := m.sc.Score(ctx, uc.c, in)
+	res, err := s.score(ctx, m, uc, in)
 	if err != nil {
 		return err
 	}
-	s.metrics.scores.Add(float64(len(in)))
 	out := api.RankResponse{User: user, Model: m.version, ColdStart: res.ColdStart, HistoryItems: uc.c.Items,
 		HistorySkipped: uc.skipped, Results: make([]api.RankResult, len(in)), Order: order(res.Scores)}
 	for i := range in {
@@ -222,11 +221,10 @@ func (s *Server) profile(w http.ResponseWriter, r *http.Request) error {
 			cands = append(cands, scorer.Candidate{Image: h.inputs[k].Image, Text: h.inputs[k].Text})
 		}
 	}
-	res, err := m.sc.Score(ctx, uc.c, cands)
+	res, err := s.score(ctx, m, uc, cands)
 	if err != nil {
 		return err
 	}
-	s.metrics.scores.Add(float64(len(cands)))
 	liked, disliked := map[string]bool{}, map[string]bool{}
 	for _, it := range h.items {
 		if it.label == model.LabelLiked || it.label == model.LabelSingleLike {

@@ -43,6 +43,7 @@ that server; every run stops by itself.`,
 			hist := fs.Int("history", 16, "comparisons in the person's history")
 			clients := fs.String("clients", "1,32", "comma-separated numbers of concurrent clients")
 			dur := fs.Duration("duration", 10*time.Second, "how long each client count runs (at most 10m)")
+			maxComp := fs.Int("max-computations", 0, "the built-in server's bound on model computations at once (0: its default)")
 			return func(ctx context.Context, env *Env) error {
 				counts, err := parseCounts(*clients)
 				if err != nil {
@@ -59,7 +60,7 @@ that server; every run stops by itself.`,
 					if *modelDir == "" {
 						return usagef("give --server, or --model for a built-in server")
 					}
-					stop, u, err := startLocal(ctx, *modelDir)
+					stop, u, err := startLocal(ctx, *modelDir, *maxComp)
 					if err != nil {
 						return err
 					}
@@ -114,9 +115,9 @@ func parseCounts(s string) ([]int, error) {
 }
 
 // startLocal serves modelDir on a loopback port over an in-memory store.
-func startLocal(ctx context.Context, modelDir string) (stop func(), url string, err error) {
+func startLocal(ctx context.Context, modelDir string, maxComp int) (stop func(), url string, err error) {
 	st := memstore.New()
-	srv, err := server.New(ctx, server.Config{Store: st, ModelDir: modelDir, Logger: quietLog()})
+	srv, err := server.New(ctx, server.Config{Store: st, ModelDir: modelDir, Logger: quietLog(), MaxComputations: maxComp})
 	if err != nil {
 		return nil, "", err
 	}

@@ -35,6 +35,7 @@ Ctrl-C stops it after the requests in flight.`,
 			maxCands := fs.Int("max-candidates", server.DefaultLimits.MaxCandidates, "most candidates per rank request")
 			maxBatch := fs.Int("max-batch", server.DefaultLimits.MaxBatch, "most items per write")
 			maxBody := fs.Int64("max-body", server.DefaultLimits.MaxBodyBytes, "most `bytes` in a request body")
+			maxComp := fs.Int("max-computations", 1, "most model computations at once; more requests wait")
 			timeout := fs.Duration("timeout", server.DefaultLimits.RequestTimeout, "longest time spent on one request")
 			return func(ctx context.Context, env *Env) error {
 				st, err := openStore(ctx, *db)
@@ -50,8 +51,9 @@ Ctrl-C stops it after the requests in flight.`,
 					WriteKey: os.Getenv("PALATE_WRITE_KEY"),
 					Limits: server.Limits{MaxCandidates: *maxCands, MaxBatch: *maxBatch, MaxBodyBytes: *maxBody,
 						RequestTimeout: *timeout},
-					CacheUsers: *cacheUsers,
-					Logger:     log,
+					CacheUsers:      *cacheUsers,
+					MaxComputations: *maxComp,
+					Logger:          log,
 				})
 				if err != nil {
 					return err
@@ -61,7 +63,7 @@ Ctrl-C stops it after the requests in flight.`,
 				if err != nil {
 					return err
 				}
-				auth := "no keys (loopback only)"
+				auth := "no keys: loopback only"
 				if os.Getenv("PALATE_WRITE_KEY") != "" {
 					auth = "keys from PALATE_WRITE_KEY / PALATE_READ_KEY"
 				}
