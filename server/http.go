@@ -13,7 +13,6 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"time"
 
 	"palate"
 	"palate/api"
@@ -325,6 +324,3 @@ func intParam(r *http.Request, name string, def, max int) (int, error) {
 	}
 	return n, nil
 }
-
-// since returns seconds since t, for logs.
-func since(t time.Time) float64 { return time.Since(t).Seconds() }

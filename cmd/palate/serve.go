@@ -35,6 +35,8 @@ Ctrl-C stops it after the requests in flight.`,
 			maxCands := fs.Int("max-candidates", server.DefaultLimits.MaxCandidates, "most candidates per rank request")
 			maxBatch := fs.Int("max-batch", server.DefaultLimits.MaxBatch, "most items per write")
 			maxBody := fs.Int64("max-body", server.DefaultLimits.MaxBodyBytes, "most `bytes` in a request body")
+			maxImage := fs.Int64("max-image-bytes", server.DefaultLimits.MaxImageBytes, "most `bytes` in one uploaded picture")
+			maxPixels := fs.Int("max-image-pixels", server.DefaultLimits.MaxImagePixels, "most pixels (width×height) in one uploaded picture")
 			maxComp := fs.Int("max-computations", 1, "most model computations at once; more requests wait")
 			timeout := fs.Duration("timeout", server.DefaultLimits.RequestTimeout, "longest time spent on one request")
 			return func(ctx context.Context, env *Env) error {
@@ -50,7 +52,7 @@ Ctrl-C stops it after the requests in flight.`,
 					ReadKey:  os.Getenv("PALATE_READ_KEY"),
 					WriteKey: os.Getenv("PALATE_WRITE_KEY"),
 					Limits: server.Limits{MaxCandidates: *maxCands, MaxBatch: *maxBatch, MaxBodyBytes: *maxBody,
-						RequestTimeout: *timeout},
+						MaxImageBytes: *maxImage, MaxImagePixels: *maxPixels, RequestTimeout: *timeout},
 					CacheUsers:      *cacheUsers,
 					MaxComputations: *maxComp,
 					Logger:          log,
