@@ -21,7 +21,7 @@ func TestHelp(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("help exited %d", code)
 	}
-	for _, c := range []string{"demo", "world", "embed", "train", "score", "similar"} {
+	for _, c := range []string{"demo", "world", "embed", "train", "score", "similar", "serve", "model", "profile", "loadtest"} {
 		if !strings.Contains(out, c) {
 			t.Errorf("help does not list %q", c)
 		}

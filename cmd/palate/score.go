@@ -22,13 +22,24 @@ func init() {
 		long: `Reads the person's whole history in --data (every decided comparison and
 vote), encodes it once and scores the given images against it, printing
 each image's score (s+ − s−), the model's P(like) and its rank. A person with
-no history gets the model's non-personal scores, marked as a cold start.`,
+no history gets the model's non-personal scores, marked as a cold start.
+
+With --server the images are ranked by a running palate server (palate
+serve) instead, from the history in its store; --model and --data are then
+not needed. The key comes from PALATE_KEY (or PALATE_READ_KEY).`,
 		setup: func(fs *flag.FlagSet) func(context.Context, *Env) error {
 			modelDir := fs.String("model", "", "checkpoint `directory`")
 			data := fs.String("data", "", "dataset `directory`")
 			user := fs.String("user", "", "person `id`")
 			images := fs.String("images", "", "comma-separated image `ids` to score")
+			srv := fs.String("server", "", "palate server `URL` to ask instead of --model and --data")
 			return func(ctx context.Context, env *Env) error {
+				if *srv != "" {
+					if *user == "" || *images == "" {
+						return usagef("--user and --images are required")
+					}
+					return scoreRemote(ctx, env, *srv, *user, strings.Split(*images, ","))
+				}
 				if *modelDir == "" || *data == "" || *user == "" || *images == "" {
 					return usagef("--model, --data, --user and --images are required")
 				}
@@ -81,13 +92,21 @@ no history gets the model's non-personal scores, marked as a cold start.`,
 		long: `Describes every person of --data by how their history attends to the
 model's preference tokens (the paper's Figure 3) and prints the --n nearest
 to --user by cosine similarity. In a taste world each person's true group
-is shown beside them.`,
+is shown beside them. With --server a running palate server answers from
+its store instead.`,
 		setup: func(fs *flag.FlagSet) func(context.Context, *Env) error {
 			modelDir := fs.String("model", "", "checkpoint `directory`")
 			data := fs.String("data", "", "dataset `directory`")
 			user := fs.String("user", "", "person `id`")
 			n := fs.Int("n", 10, "how many neighbours")
+			srv := fs.String("server", "", "palate server `URL` to ask instead of --model and --data")
 			return func(ctx context.Context, env *Env) error {
+				if *srv != "" {
+					if *user == "" {
+						return usagef("--user is required")
+					}
+					return similarRemote(ctx, env, *srv, *user, *n)
+				}
 				if *modelDir == "" || *data == "" || *user == "" {
 					return usagef("--model, --data and --user are required")
 				}

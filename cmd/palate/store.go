@@ -6,16 +6,20 @@ import (
 	"strings"
 
 	"palate"
+	"palate/memstore"
 	"palate/postgres"
 	"palate/sqlite"
 )
 
 // openStore opens the store a URL names: sqlite:FILE or a bare FILE.db for
-// SQLite, postgres://... or postgresql://... for PostgreSQL.
+// SQLite, postgres://... or postgresql://... for PostgreSQL, and "mem:" for
+// an in-memory store that lives as long as the process.
 func openStore(ctx context.Context, u string) (palate.Store, error) {
 	// Each case checks err itself so a failed open returns a nil
 	// interface, not one holding a nil pointer.
 	switch {
+	case u == "mem:":
+		return memstore.New(), nil
 	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
 		s, err := postgres.Open(ctx, u)
 		if err != nil {
@@ -33,7 +37,7 @@ func openStore(ctx context.Context, u string) (palate.Store, error) {
 		}
 		return s, nil
 	}
-	return nil, palate.Errorf(palate.EINVALID, "store URL %q: want sqlite:FILE, FILE.db or postgres://USER:PASS@HOST/DB", redact(u))
+	return nil, palate.Errorf(palate.EINVALID, "store URL %q: want sqlite:FILE, FILE.db, mem: or postgres://USER:PASS@HOST/DB", redact(u))
 }
 
 // redact hides a URL's password, for messages and logs.

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+
+	"palate/modelpub"
+)
+
+func init() {
+	register(&command{
+		name:    "model",
+		usage:   "publish --db URL --model DIR",
+		summary: "publish a trained model to a store, where servers pick it up",
+		long: `palate model publish packs the checkpoint in --model (verified against its
+manifest) and publishes it to the store at --db; every server following that
+store loads it in the background and swaps it in. Publishing the same
+checkpoint again is a no-op.`,
+		setup: func(fs *flag.FlagSet) func(context.Context, *Env) error {
+			db := fs.String("db", defaultDB, "store `URL`: mem:, sqlite:FILE or postgres://...")
+			modelDir := fs.String("model", "", "checkpoint `directory` to publish")
+			return func(ctx context.Context, env *Env) error {
+				if len(env.Args) == 0 || env.Args[0] != "publish" {
+					return usagef("want a subcommand: publish")
+				}
+				if err := fs.Parse(env.Args[1:]); err != nil {
+					return usagef("%v", err)
+				}
+				if fs.NArg() > 0 {
+					return usagef("unexpected arguments %q", fs.Args())
+				}
+				if *modelDir == "" {
+					return usagef("--model is required")
+				}
+				rec, err := modelpub.Pack(*modelDir)
+				if err != nil {
+					return err
+				}
+				st, err := openStore(ctx, *db)
+				if err != nil {
+					return err
+				}
+				defer st.Close()
+				if err := st.PublishModel(ctx, rec); err != nil {
+					return err
+				}
+				fmt.Fprintf(env.Stdout, "published model %s (embedder %s, %d bytes) to %s\n", rec.Version, rec.Embedder, len(rec.Archive), *db)
+				if *db == "mem:" {
+					fmt.Fprintln(env.Stdout, "note: mem: is an in-memory store that ends with this command; publish to a database that a server uses")
+				}
+				return nil
+			}
+		},
+	})
+}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"palate/server"
+)
+
+// defaultDB is the --db of serve and model publish.
+const defaultDB = "mem:"
+
+func init() {
+	register(&command{
+		name:    "serve",
+		summary: "serve the HTTP API: record interactions, rank images for a person, similar people",
+		long: `Serves palate's HTTP API (see the README's Service section and
+/v1/openapi.json) over the store at --db. Without --model it serves the
+latest model published to the store (palate model publish) and swaps to a
+newer one as soon as it is published; with --model it serves that checkpoint.
+
+Keys come from the environment: PALATE_WRITE_KEY for the write routes,
+PALATE_READ_KEY (optional) for the read routes, sent as "Authorization:
+Bearer KEY". Without keys the server only listens on a loopback address.
+Ctrl-C stops it after the requests in flight.`,
+		setup: func(fs *flag.FlagSet) func(context.Context, *Env) error {
+			db := fs.String("db", defaultDB, "store `URL`: mem:, sqlite:FILE or postgres://...")
+			addr := fs.String("addr", "127.0.0.1:8080", "`host:port` to listen on")
+			modelDir := fs.String("model", "", "checkpoint `directory` to serve (default: the latest published)")
+			cacheUsers := fs.Int("cache-users", 10_000, "most people whose encoded history is cached")
+			maxCands := fs.Int("max-candidates", server.DefaultLimits.MaxCandidates, "most candidates per rank request")
+			maxBatch := fs.Int("max-batch", server.DefaultLimits.MaxBatch, "most items per write")
+			maxBody := fs.Int64("max-body", server.DefaultLimits.MaxBodyBytes, "most `bytes` in a request body")
+			maxImage := fs.Int64("max-image-bytes", server.DefaultLimits.MaxImageBytes, "most `bytes` in one uploaded picture")
+			maxPixels := fs.Int("max-image-pixels", server.DefaultLimits.MaxImagePixels, "most pixels (width×height) in one uploaded picture")
+			maxComp := fs.Int("max-computations", 1, "most model computations at once; more requests wait")
+			timeout := fs.Duration("timeout", server.DefaultLimits.RequestTimeout, "longest time spent on one request")
+			return func(ctx context.Context, env *Env) error {
+				st, err := openStore(ctx, *db)
+				if err != nil {
+					return err
+				}
+				defer st.Close()
+				log := slog.New(slog.NewTextHandler(env.Stderr, nil))
+				srv, err := server.New(ctx, server.Config{
+					Store:    st,
+					ModelDir: *modelDir,
+					ReadKey:  os.Getenv("PALATE_READ_KEY"),
+					WriteKey: os.Getenv("PALATE_WRITE_KEY"),
+					Limits: server.Limits{MaxCandidates: *maxCands, MaxBatch: *maxBatch, MaxBodyBytes: *maxBody,
+						MaxImageBytes: *maxImage, MaxImagePixels: *maxPixels, RequestTimeout: *timeout},
+					CacheUsers:      *cacheUsers,
+					MaxComputations: *maxComp,
+					Logger:          log,
+				})
+				if err != nil {
+					return err
+				}
+				defer srv.Close()
+				ln, err := srv.Listen(ctx, *addr)
+				if err != nil {
+					return err
+				}
+				auth := "no keys: loopback only"
+				if os.Getenv("PALATE_WRITE_KEY") != "" {
+					auth = "keys from PALATE_WRITE_KEY / PALATE_READ_KEY"
+				}
+				fmt.Fprintf(env.Stdout, "palate serving on http://%s (store %s, %s)\n", ln.Addr(), *db, auth)
+				start := time.Now()
+				err = srv.Serve(ctx, ln)
+				fmt.Fprintf(env.Stdout, "palate stopped after %s\n", time.Since(start).Round(time.Second))
+				return err
+			}
+		},
+	})
+}

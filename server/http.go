@@ -1,0 +1,326 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+
+	"palate"
+	"palate/api"
+)
+
+// access is what a route needs from the caller.
+type access int
+
+const (
+	open  access = iota // no key (health, metrics, the OpenAPI document)
+	read                // the read or the write key
+	write               // the write key
+)
+
+// handlerFunc is a route's handler: it writes its answer and returns nil,
+// or returns the error to answer with.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// route is one registered route.
+type route struct {
+	pattern string
+	access  access
+	h       handlerFunc
+}
+
+func (s *Server) buildRoutes() (patterns []string, mux, probe *http.ServeMux) {
+	rs := []route{
+		{"POST /v1/comparisons", write, s.postComparisons},
+		{"POST /v1/votes", write, s.postVotes},
+		{"POST /v1/images", write, s.postImages},
+		{"POST /v1/users/{user}/rank", read, s.rank},
+		{"GET /v1/users/{user}/similar", read, s.similar},
+		{"GET /v1/users/{user}/profile", read, s.profile},
+		{"GET /v1/users", read, s.users},
+		{"GET /v1/model", read, s.modelInfo},
+		{"GET /v1/openapi.json", open, s.openAPI},
+		{"GET /healthz", open, s.healthz},
+		{"GET /readyz", open, s.readyz},
+	}
+	mux, probe = http.NewServeMux(), http.NewServeMux()
+	nop := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+	for _, rt := range rs {
+		mux.Handle(rt.pattern, s.wrap(rt))
+		probe.Handle(rt.pattern, nop)
+		patterns = append(patterns, rt.pattern)
+	}
+	metricsRoute := "GET /metrics"
+	mux.Handle(metricsRoute, s.instrument(metricsRoute, s.metrics.handler()))
+	probe.Handle(metricsRoute, nop)
+	patterns = append(patterns, metricsRoute)
+	// Everything else: the JSON error shape for 404 and 405.
+	mux.Handle("/", s.wrap(route{"", open, s.noRoute}))
+	return patterns, mux, probe
+}
+
+// wrap adds to a route, outermost first: metrics, panic recovery, the
+// request timeout, authentication, and the error answer.
+func (s *Server) wrap(rt route) http.Handler {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.Error("panic serving request", "route", rt.pattern, "panic", p, "stack", string(debug.Stack()))
+				s.writeError(w, r, palate.Errorf(palate.EINTERNAL, "internal error (a bug; the server logged it)"))
+			}
+		}()
+		ctx, cancel := context.WithTimeout(r.Context(), s.lim.RequestTimeout)
+		defer cancel()
+		r = r.WithContext(ctx)
+		if err := s.authorize(r, rt.access); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if err := rt.h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+	label := rt.pattern
+	if label == "" {
+		label = "unmatched"
+	}
+	return s.instrument(label, h)
+}
+
+// authorize checks the bearer key against what the route needs.
+func (s *Server) authorize(r *http.Request, need access) error {
+	if need == open || (s.readKey == "" && s.writeKey == "") {
+		return nil
+	}
+	auth := r.Header.Get("Authorization")
+	key, ok := strings.CutPrefix(auth, "Bearer ")
+	if !ok || key == "" {
+		return palate.Errorf(palate.EUNAUTHORIZED, "missing key: send the header \"Authorization: Bearer KEY\"")
+	}
+	isWrite := equal(key, s.writeKey)
+	isRead := s.readKey != "" && equal(key, s.readKey)
+	switch {
+	case !isWrite && !isRead:
+		return palate.Errorf(palate.EUNAUTHORIZED, "unknown key")
+	case need == write && !isWrite:
+		return palate.Errorf(palate.EFORBIDDEN, "this route writes: it needs the write key, not the read key")
+	}
+	return nil
+}
+
+func equal(a, b string) bool {
+	return b != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+// writeJSON writes v with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return palate.Errorf(palate.EINTERNAL, "encode response: %w", err)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(data, '\n'))
+	return nil
+}
+
+// writeError answers with the error's code and message; a deadline is
+// EUNAVAILABLE. Internal errors are logged with their cause and answered
+// with the message only.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		err = palate.Errorf(palate.EUNAVAILABLE, "request took longer than the limit of %s", s.lim.RequestTimeout)
+	case errors.Is(err, context.Canceled):
+		err = palate.Errorf(palate.EUNAVAILABLE, "request canceled")
+	}
+	code := palate.ErrorCode(err)
+	msg := err.Error()
+	var pe *palate.Error
+	if code == palate.EINTERNAL {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		if !errors.As(err, &pe) {
+			msg = "internal error: " + msg
+		}
+	}
+	if code == palate.EUNAVAILABLE {
+		w.Header().Set("Retry-After", "1")
+	}
+	_ = writeJSON(w, api.Status(code), api.ErrorResponse{Error: api.ErrorBody{Code: code, Message: msg}})
+}
+
+// noRoute answers paths no route matches with 404, and known paths asked
+// with the wrong method with 405 and an Allow header.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) error {
+	rec := &recorder{header: http.Header{}}
+	s.probe.ServeHTTP(rec, r)
+	if rec.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", rec.header.Get("Allow"))
+		return writeJSON(w, http.StatusMethodNotAllowed, api.ErrorResponse{Error: api.ErrorBody{
+			Code: palate.ENOTFOUND, Message: fmt.Sprintf("%s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, rec.header.Get("Allow"))}})
+	}
+	return palate.Errorf(palate.ENOTFOUND, "no route %s %s (see /v1/openapi.json)", r.Method, r.URL.Path)
+}
+
+// recorder is the least ResponseWriter: it keeps the status and header.
+type recorder struct {
+	header http.Header
+	status int
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return len(b), nil
+}
+func (r *recorder) WriteHeader(status int) { r.status = status }
+
+// readBody reads the request body within MaxBodyBytes.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.lim.MaxBodyBytes))
+	if err != nil {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return nil, palate.Errorf(palate.ETOOLARGE, "body: over the limit of %d bytes", s.lim.MaxBodyBytes)
+		}
+		return nil, palate.Errorf(palate.EINVALID, "body: %v", err)
+	}
+	return data, nil
+}
+
+// decodeStrict decodes one JSON value into v, refusing unknown fields and
+// trailing data; errors name the field, prefixed by where (e.g.
+// "items[2]").
+func decodeStrict(data []byte, v any, where string) error {
+	at := func(field string) string {
+		switch {
+		case where == "":
+			return field
+		case field == "":
+			return where
+		}
+		return where + "." + field
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		if _, terr := dec.Token(); terr != io.EOF {
+			return palate.Errorf(palate.EINVALID, "%s: unexpected data after the JSON value", at("body"))
+		}
+		return nil
+	}
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	var be base64.CorruptInputError
+	switch {
+	case errors.Is(err, io.EOF):
+		return palate.Errorf(palate.EINVALID, "%s: empty; want a JSON object", at("body"))
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return palate.Errorf(palate.EINVALID, "%s: truncated JSON", at("body"))
+	case errors.As(err, &se):
+		return palate.Errorf(palate.EINVALID, "%s: invalid JSON at byte %d: %v", at("body"), se.Offset, se)
+	case errors.As(err, &te):
+		if te.Field == "" {
+			return palate.Errorf(palate.EINVALID, "%s: got a JSON %s, want %s", at("body"), te.Value, jsonKind(te.Type.String()))
+		}
+		return palate.Errorf(palate.EINVALID, "%s: got a JSON %s, want %s", at(te.Field), te.Value, jsonKind(te.Type.String()))
+	case errors.As(err, &be):
+		return palate.Errorf(palate.EINVALID, "%s: not valid base64 (at byte %d)", at("image"), int64(be))
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		f, _ := strconv.Unquote(name)
+		return palate.Errorf(palate.EINVALID, "%s: unknown field", at(f))
+	}
+	return palate.Errorf(palate.EINVALID, "%s: %v", at("body"), err)
+}
+
+// jsonKind names a Go type as a JSON reader would.
+func jsonKind(goType string) string {
+	switch {
+	case goType == "string":
+		return "a string"
+	case strings.HasPrefix(goType, "[]uint8"):
+		return "a base64 string"
+	case strings.HasPrefix(goType, "[]"):
+		return "an array"
+	case strings.HasPrefix(goType, "float"), strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "*float"):
+		return "a number"
+	case goType == "bool":
+		return "true or false"
+	case strings.Contains(goType, "time.Time"):
+		return "an RFC 3339 time"
+	}
+	return "an object"
+}
+
+// decodeItems decodes a single object or {"items": [...]} into items of T,
+// each strictly; errors name the item ("items[2].user: ...").
+func decodeItems[T any](data []byte, maxBatch int) ([]T, error) {
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, decodeStrict(data, new(T), "")
+	}
+	raw, isBatch := probe["items"]
+	if !isBatch {
+		var one T
+		if err := decodeStrict(data, &one, ""); err != nil {
+			return nil, err
+		}
+		return []T{one}, nil
+	}
+	if len(probe) != 1 {
+		for k := range probe {
+			if k != "items" {
+				return nil, palate.Errorf(palate.EINVALID, "%s: unknown field (a batch holds only \"items\")", k)
+			}
+		}
+	}
+	var list []json.RawMessage
+	if err := json.Unmarshal(raw, &list); err != nil || list == nil {
+		return nil, palate.Errorf(palate.EINVALID, "items: want an array of objects")
+	}
+	if len(list) == 0 {
+		return nil, palate.Errorf(palate.EINVALID, "items: empty")
+	}
+	if len(list) > maxBatch {
+		return nil, palate.Errorf(palate.ETOOLARGE, "items: %d items, over the limit of %d", len(list), maxBatch)
+	}
+	out := make([]T, len(list))
+	for i, r := range list {
+		if err := decodeStrict(r, &out[i], fmt.Sprintf("items[%d]", i)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// intParam reads a positive integer query parameter, def when absent.
+func intParam(r *http.Request, name string, def, max int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, palate.Errorf(palate.EINVALID, "%s: %q, want a whole number >= 1", name, v)
+	}
+	if n > max {
+		return 0, palate.Errorf(palate.ETOOLARGE, "%s: %d, over the limit of %d", name, n, max)
+	}
+	return n, nil
+}
