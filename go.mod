@@ -4,19 +4,26 @@ go 1.26.8
 
 require (
 	github.com/gomlx/compute v0.1.2
+	github.com/gomlx/go-huggingface v0.4.0
 	github.com/gomlx/gomlx v0.28.2
+	github.com/gomlx/onnx-gomlx v0.5.2
 	github.com/schollz/progressbar/v3 v3.19.1
 	golang.org/x/image v0.48.0
 	golang.org/x/term v0.48.0
+	google.golang.org/protobuf v1.36.11
 )
 
 require (
 	github.com/go-logr/logr v1.4.3 // indirect
+	github.com/gofrs/flock v0.13.0 // indirect
+	github.com/gomlx/exceptions v0.0.3 // indirect
+	github.com/google/uuid v1.6.0 // indirect
 	github.com/mattn/go-isatty v0.0.24 // indirect
 	github.com/mitchellh/colorstring v0.0.0-20190213212951-d06e56a500db // indirect
 	github.com/pkg/errors v0.9.1 // indirect
 	github.com/rivo/uniseg v0.4.7 // indirect
 	golang.org/x/exp v0.0.0-20260410095643-746e56fc9e2f // indirect
 	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/text v0.44.0 // indirect
 	k8s.io/klog/v2 v2.140.0 // indirect
 )
