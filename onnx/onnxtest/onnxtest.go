@@ -9,8 +9,10 @@
 package onnxtest
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 
@@ -35,6 +37,7 @@ type Graph struct {
 	Opset   int
 	nodes   []map[string]any
 	inits   []map[string]any
+	raw     [][]float32 // float data of inits[i], set after the JSON pass
 	inputs  []map[string]any
 	outputs []map[string]any
 }
@@ -70,13 +73,16 @@ func (g *Graph) Output(name string, dims ...int) {
 }
 
 // Weight adds a float initializer; len(data) must be the product of dims.
+// It is stored as raw little-endian bytes, as exporters do.
 func (g *Graph) Weight(name string, data []float32, dims ...int) {
-	g.inits = append(g.inits, map[string]any{"name": name, "dims": dims, "data_type": Float, "float_data": data})
+	g.inits = append(g.inits, map[string]any{"name": name, "dims": dims, "data_type": Float})
+	g.raw = append(g.raw, data)
 }
 
 // Ints adds an int64 initializer (shapes for Reshape, axes, ...).
 func (g *Graph) Ints(name string, data []int64, dims ...int) {
 	g.inits = append(g.inits, map[string]any{"name": name, "dims": dims, "data_type": Int64, "int64_data": data})
+	g.raw = append(g.raw, nil)
 }
 
 // Node adds a node. Attribute values may be int, float32, []int or string.
@@ -127,6 +133,21 @@ func (g *Graph) Marshal() ([]byte, error) {
 	msg := dynamicpb.NewMessage(desc.(protoreflect.MessageDescriptor))
 	if err := protojson.Unmarshal(js, msg); err != nil {
 		return nil, fmt.Errorf("onnxtest: %w", err)
+	}
+	// Weights go in by reflection: JSON would spell out every float.
+	gf := msg.Descriptor().Fields().ByName("graph")
+	graph := msg.Mutable(gf).Message()
+	inits := graph.Mutable(graph.Descriptor().Fields().ByName("initializer")).List()
+	for i, data := range g.raw {
+		if data == nil {
+			continue
+		}
+		t := inits.Get(i).Message()
+		b := make([]byte, 4*len(data))
+		for j, x := range data {
+			binary.LittleEndian.PutUint32(b[4*j:], math.Float32bits(x))
+		}
+		t.Set(t.Descriptor().Fields().ByName("raw_data"), protoreflect.ValueOfBytes(b))
 	}
 	return proto.Marshal(msg)
 }
