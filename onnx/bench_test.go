@@ -56,6 +56,26 @@ func TestViTGraph(t *testing.T) {
 	if d := batch[0][0] - batch[1][0]; math.Abs(float64(d)) < 1e-7 {
 		t.Errorf("two random images gave the same first value %v", batch[0][0])
 	}
+
+	// The patch Conv was rewritten as a matrix product, and the Conv
+	// itself gives the same vectors.
+	if e.patches != 1 {
+		t.Fatalf("%d patch convolutions rewritten, want 1", e.patches)
+	}
+	conv, err := Open(path, Options{Config: &Config{Preset: "clip", Size: Size{32, 32}}, BatchSizes: []int{4}, noRewrite: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conv.patches != 0 {
+		t.Fatal("noRewrite rewrote")
+	}
+	ref, err := conv.EmbedBatch(context.Background(), imgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range imgs {
+		near(t, fmt.Sprintf("image %d: matmul vs conv", i), batch[i], ref[i], 1e-5)
+	}
 }
 
 // BenchmarkViT reports images/s, preprocessing included, for a small

@@ -36,6 +36,7 @@ const MaxModelBytes = 4 << 30
 type session struct {
 	path    string
 	sha     string // hex SHA-256 of the model file
+	raw     []byte // the file, until build
 	model   ox.Model
 	backend compute.Backend
 	exec    *mlm.Exec
@@ -86,7 +87,27 @@ func openSession(path, backend string, timeout time.Duration) (s *session, err e
 	if err != nil {
 		return nil, err
 	}
-	return &session{path: path, sha: hex.EncodeToString(sum[:]), model: m, backend: be, timeout: timeout}, nil
+	return &session{path: path, sha: hex.EncodeToString(sum[:]), raw: b, model: m, backend: be, timeout: timeout}, nil
+}
+
+// rewrite replaces the parsed model by one from edit(file bytes), when
+// edit changes anything; it returns how many rewrites edit made.
+func (s *session) rewrite(edit func([]byte) ([]byte, int, error)) (n int, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			n, err = 0, palate.Errorf(palate.EINVALID, "onnx model %s: %v", s.path, r)
+		}
+	}()
+	b, n, err := edit(s.raw)
+	if err != nil || n == 0 {
+		return 0, err
+	}
+	m, err := parser.Parse(b)
+	if err != nil {
+		return 0, palate.Errorf(palate.EINTERNAL, "onnx model %s: after rewriting: %v", s.path, err)
+	}
+	s.model = m.WithBaseDir(filepath.Dir(s.path))
+	return n, nil
 }
 
 // inputShape returns the declared shape of graph input name, or an
@@ -127,6 +148,7 @@ func (s *session) build(feeds []string, out string) (err error) {
 		}
 	}()
 	s.feeds, s.out = feeds, out
+	s.raw = nil
 	store := mlm.NewStore()
 	if err := s.model.VariablesToScope(store.RootScope()); err != nil {
 		return palate.Errorf(palate.EINVALID, "onnx model %s: reading its weights: %v", s.path, err)

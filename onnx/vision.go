@@ -44,6 +44,8 @@ type Options struct {
 	// Timeout is the watchdog's limit on one batch
 	// (train.DefaultStepTimeout); negative disables it.
 	Timeout time.Duration
+
+	noRewrite bool // tests: run patch Convs as Convs
 }
 
 // Embedder runs an ONNX image encoder (CLIP's or SigLIP's vision tower, a
@@ -61,6 +63,7 @@ type Embedder struct {
 	normalize bool
 	pool      string // "", "first", "mean"
 	outDims   []int  // output shape without the batch axis
+	patches   int    // patch Convs rewritten as matrix products
 }
 
 // Open loads the image encoder at path with its preprocessing from
@@ -103,6 +106,13 @@ func Open(path string, opts Options) (*Embedder, error) {
 		return nil, err
 	}
 	e.cfg, e.prep = cfg, newPrep(cfg)
+	if cfg.Layout == "nchw" && !opts.noRewrite {
+		if e.patches, err = s.rewrite(func(b []byte) ([]byte, int, error) {
+			return patchify(b, input, cfg.Size[0], cfg.Size[1])
+		}); err != nil {
+			return nil, err
+		}
+	}
 	if e.sizes, err = batchSizes(sh.Dimensions[0], opts.BatchSizes); err != nil {
 		return nil, palate.Errorf(palate.EINVALID, "onnx model %s: %v", path, err)
 	}
