@@ -469,12 +469,8 @@ func (p *papImporter) time(path string, i int, row parquet.Row, c *column) (time
 	var t time.Time
 	switch c.kind {
 	case parquet.Int64:
-		t = time.Unix(0, 0).Add(time.Duration(v.Int64()) * c.unit)
-		if c.unit != time.Nanosecond {
-			// avoid Duration overflow for far dates: split seconds
-			per := int64(time.Second / c.unit)
-			t = time.Unix(v.Int64()/per, v.Int64()%per*int64(c.unit))
-		}
+		per := int64(time.Second / c.unit) // units per second
+		t = time.Unix(v.Int64()/per, v.Int64()%per*int64(c.unit))
 	case parquet.Int96:
 		t = int96Time(v.Int96())
 	case parquet.ByteArray:

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/deprecated"
 
 	"palate"
 	"palate/dataset"
@@ -240,5 +241,56 @@ func TestImportPickAPicErrors(t *testing.T) {
 				t.Errorf("%d image files left", len(files))
 			}
 		})
+	}
+}
+
+// created_at may be an RFC 3339 string or a legacy INT96 timestamp, and
+// user_id a string.
+func TestImportPickAPicTimeColumns(t *testing.T) {
+	dir := t.TempDir()
+	red, blue := tinyJPEG(t, color.RGBA{255, 0, 0, 255}), tinyJPEG(t, color.RGBA{0, 0, 255, 255})
+	type strTime struct {
+		Caption   string  `parquet:"caption"`
+		UserID    string  `parquet:"user_id"`
+		RankingID int64   `parquet:"ranking_id"`
+		Image0UID string  `parquet:"image_0_uid"`
+		Image1UID string  `parquet:"image_1_uid"`
+		Jpg0      []byte  `parquet:"jpg_0"`
+		Jpg1      []byte  `parquet:"jpg_1"`
+		Label0    float32 `parquet:"label_0"`
+		CreatedAt string  `parquet:"created_at"`
+	}
+	a := filepath.Join(dir, "s.parquet")
+	writeParquet(t, a, []strTime{{"c", "alice", 1, "x", "y", red, blue, 0, "2023-05-06T07:08:09Z"}}, 10)
+	type int96Time struct {
+		Caption   string           `parquet:"caption"`
+		UserID    int32            `parquet:"user_id"`
+		RankingID string           `parquet:"ranking_id"`
+		Image0UID string           `parquet:"image_0_uid"`
+		Image1UID string           `parquet:"image_1_uid"`
+		Jpg0      []byte           `parquet:"jpg_0"`
+		Jpg1      []byte           `parquet:"jpg_1"`
+		Label0    float64          `parquet:"label_0"`
+		CreatedAt deprecated.Int96 `parquet:"created_at"`
+	}
+	// 2023-05-06 is Julian day 2460071; 07:08:09 is 25689 s into it.
+	nanos := uint64(25689) * 1e9
+	b := filepath.Join(dir, "i.parquet")
+	writeParquet(t, b, []int96Time{{"c", 42, "r-2", "x", "z", red, blue, 1, deprecated.Int96{uint32(nanos), uint32(nanos >> 32), 2460071}}}, 10)
+	out := filepath.Join(dir, "ds")
+	if _, err := ImportPickAPic(context.Background(), []string{a, b}, out); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := dataset.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := time.Date(2023, 5, 6, 7, 8, 9, 0, time.UTC)
+	c0, c1 := ds.Comparisons[0], ds.Comparisons[1]
+	if !c0.Time.Equal(want) || c0.User != "alice" || c0.Label0 != 0 {
+		t.Errorf("string time row: %+v", c0)
+	}
+	if !c1.Time.Equal(want) || c1.User != "42" || c1.ID != "r-2" || c1.Label0 != 1 {
+		t.Errorf("int96 time row: %+v", c1)
 	}
 }
