@@ -344,9 +344,9 @@ func (p *papImporter) row(path string, i int, row parquet.Row, cols map[string]*
 	if err != nil {
 		return err
 	}
-	for n, u := range map[string]string{"image_0_uid": uid0, "image_1_uid": uid1} {
+	for k, u := range []string{uid0, uid1} {
 		if err := checkUID(u); err != nil {
-			return rowError(path, i, n, "%v", err)
+			return rowError(path, i, fmt.Sprintf("image_%d_uid", k), "%v", err)
 		}
 	}
 	if diff, present, err := boolean("are_different"); err != nil {
