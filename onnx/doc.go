@@ -45,6 +45,12 @@
 // Go, BPE with CLIP's end-of-word suffix, WordPiece, Unigram), already a
 // dependency of onnx-gomlx.
 //
+// The Go backend (compute v0.1.2) runs convolutions with a generic loop, so
+// Open rewrites a ViT's patch embedding (a Conv on the image whose kernel
+// equals its stride) into Reshape, Transpose and MatMul, which compute the
+// same values about ten times faster; other convolutions (a ResNet's) run
+// as they are, slowly. Throughput is in docs/BENCHMARKS.md.
+//
 // This package is the one place outside model, train and scorer that
 // imports GoMLX: the runtime is GoMLX itself.
 package onnx
