@@ -18,9 +18,13 @@ import (
 // called from one goroutine at a time, in no particular order, and may keep
 // vec. If fn returns an error, no further calls are made and EmbedFiles
 // returns that error; so fn decides whether a bad file stops the batch or is
-// skipped. Returns ctx's error if ctx is done first.
+// skipped. Returns ctx's error if ctx is done first. A BatchEmbedder gets
+// its images in batches.
 func EmbedFiles(ctx context.Context, e palate.Embedder, paths []string, workers int, lim Limits,
 	fn func(i int, vec []float32, err error) error) error {
+	if be, ok := e.(BatchEmbedder); ok {
+		return embedFilesBatched(ctx, be, paths, workers, lim, fn)
+	}
 	return run(ctx, len(paths), workers, func(ctx context.Context, i int) ([]float32, error) {
 		img, _, err := DecodeFile(paths[i], lim)
 		if err != nil {
@@ -119,4 +123,92 @@ func run(ctx context.Context, n, workers int,
 		return firstErr
 	}
 	return context.Cause(ctx)
+}
+
+// BatchEmbedder is an Embedder that embeds many images in one call much
+// faster than one at a time, as a neural network does (package onnx).
+// EmbedFiles hands it batches of about BatchHint images.
+type BatchEmbedder interface {
+	palate.Embedder
+	EmbedBatch(ctx context.Context, imgs []image.Image) ([][]float32, error)
+	BatchHint() int
+}
+
+// embedFilesBatched is EmbedFiles for a BatchEmbedder: files are decoded
+// on workers goroutines a chunk ahead of the chunk being embedded. When a
+// batch fails, its images are embedded one by one so that fn learns which
+// file failed.
+func embedFilesBatched(ctx context.Context, e BatchEmbedder, paths []string, workers int, lim Limits,
+	fn func(i int, vec []float32, err error) error) error {
+	size := max(1, e.BatchHint())
+	type chunk struct {
+		idx  []int
+		imgs []image.Image
+		err  error
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	chunks := make(chan chunk, 1)
+	var mu sync.Mutex // fn is called from one goroutine at a time
+	call := func(i int, v []float32, err error) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return fn(i, v, err)
+	}
+	go func() {
+		defer close(chunks)
+		for start := 0; start < len(paths); start += size {
+			end := min(start+size, len(paths))
+			imgs := make([]image.Image, end-start)
+			err := run(ctx, end-start, workers, func(ctx context.Context, k int) ([]float32, error) {
+				img, _, err := DecodeFile(paths[start+k], lim)
+				imgs[k] = img
+				return nil, err
+			}, func(k int, _ []float32, err error) error {
+				if err != nil {
+					return call(start+k, nil, err)
+				}
+				return nil
+			})
+			c := chunk{err: err}
+			for k, img := range imgs {
+				if img != nil {
+					c.idx, c.imgs = append(c.idx, start+k), append(c.imgs, img)
+				}
+			}
+			select {
+			case chunks <- c:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	err := func() error {
+		for c := range chunks {
+			if c.err != nil {
+				return c.err
+			}
+			vecs, err := e.EmbedBatch(ctx, c.imgs)
+			for k, i := range c.idx {
+				var v []float32
+				var verr error
+				if err == nil {
+					v = vecs[k]
+				} else if v, verr = e.Embed(ctx, c.imgs[k]); verr != nil {
+					verr = prefix(paths[i], verr)
+				}
+				if ferr := call(i, v, verr); ferr != nil {
+					return ferr
+				}
+			}
+		}
+		return context.Cause(ctx)
+	}()
+	cancel()
+	for range chunks { // wait for the decoder: fn is never called after return
+	}
+	return err
 }

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"palate"
 	"palate/dataset"
 	"palate/features"
+	"palate/onnx"
 )
 
 func init() {
@@ -20,16 +22,26 @@ func init() {
 		long: `Reads images.jsonl in --data, decodes every image file (PNG, JPEG, WebP,
 GIF), embeds it and writes embeddings/NAME.f32 with its JSON header. Every
 image must have a path; a file that cannot be read stops the run with its
-name, and nothing is written.`,
+name, and nothing is written.
+
+--embedder onnx:PATH runs an image encoder exported to ONNX (for example
+CLIP ViT-B/32's vision tower) in pure Go. Its preprocessing comes from
+PATH.json (or --onnx-config FILE), e.g. {"name": "clip-vit-b32", "preset":
+"clip"}; the table is named after "name", else "onnx-" and the file's base
+name.`,
 		setup: func(fs *flag.FlagSet) func(context.Context, *Env) error {
 			data := fs.String("data", "", "dataset `directory`")
-			name := fs.String("embedder", "pixels-v1", "embedder `name`")
+			name := fs.String("embedder", "pixels-v1", "embedder `name`, or onnx:MODEL.onnx")
+			onnxConfig := fs.String("onnx-config", "", "preprocessing config `file` for onnx:MODEL (default MODEL.json)")
 			workers := fs.Int("workers", runtime.NumCPU(), "parallel decoders")
 			return func(ctx context.Context, env *Env) error {
 				if *data == "" {
 					return usagef("--data is required")
 				}
-				emb, err := embedderFor(*name, false)
+				if *onnxConfig != "" && !strings.HasPrefix(*name, onnxPrefix) {
+					return usagef("--onnx-config needs --embedder onnx:MODEL")
+				}
+				emb, err := openEmbedder(*name, false, *onnxConfig)
 				if err != nil {
 					return err
 				}
@@ -47,16 +59,40 @@ name, and nothing is written.`,
 	})
 }
 
-// embedderFor returns the embedder called name. With allowNone, "none"
-// gives a nil embedder.
+// onnxPrefix marks an ONNX model path in an embedder name.
+const onnxPrefix = "onnx:"
+
+// embedderFor returns the embedder called name: pixels-v1, or
+// onnx:MODEL.onnx with its config in MODEL.onnx.json. With allowNone,
+// "none" gives a nil embedder.
 func embedderFor(name string, allowNone bool) (palate.Embedder, error) {
+	return openEmbedder(name, allowNone, "")
+}
+
+// openEmbedder is embedderFor with the config file of an ONNX model
+// ("" means MODEL.json).
+func openEmbedder(name string, allowNone bool, onnxConfig string) (palate.Embedder, error) {
 	switch {
 	case name == features.Name:
 		return features.NewPixels(), nil
 	case name == "none" && allowNone:
 		return nil, nil
+	case strings.HasPrefix(name, onnxPrefix):
+		path := strings.TrimPrefix(name, onnxPrefix)
+		if path == "" {
+			return nil, palate.Errorf(palate.EINVALID, "embedder %q: give the model file, onnx:PATH/TO/model.onnx", name)
+		}
+		return onnx.Open(path, onnx.Options{Sidecar: onnxConfig})
 	}
-	return nil, palate.Errorf(palate.EINVALID, "unknown embedder %q; known: %s", name, features.Name)
+	return nil, palate.Errorf(palate.EINVALID, "unknown embedder %q; known: %s, onnx:MODEL.onnx", name, features.Name)
+}
+
+// embedderVersion is the version stored with an embedder's table.
+func embedderVersion(emb palate.Embedder) string {
+	if v, ok := emb.(interface{ Version() string }); ok {
+		return v.Version()
+	}
+	return features.Version
 }
 
 func embedDataset(ctx context.Context, dir string, emb palate.Embedder, workers int, env *Env) (int, error) {
@@ -87,7 +123,7 @@ func embedDataset(ctx context.Context, dir string, emb palate.Embedder, workers 
 	if err != nil {
 		return 0, err
 	}
-	w, err := dataset.CreateEmbeddings(dir, emb.Name(), features.Version, emb.Dim())
+	w, err := dataset.CreateEmbeddings(dir, emb.Name(), embedderVersion(emb), emb.Dim())
 	if err != nil {
 		return 0, err
 	}
