@@ -12,7 +12,7 @@ import (
 )
 
 // defaultDB is the --db of serve and model publish.
-const defaultDB = "mem:"
+const defaultDB = "sqlite:palate.db"
 
 func init() {
 	register(&command{

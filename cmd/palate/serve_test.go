@@ -123,15 +123,15 @@ func TestServeRefusals(t *testing.T) {
 		want string
 	}{
 		"open address without keys": {[]string{"serve", "--addr", "0.0.0.0:0", "--model", dir}, 1, "refusing to listen on 0.0.0.0:0 without keys"},
-		"sqlite not built":          {[]string{"serve", "--db", "sqlite:x.db"}, 1, "not_implemented"},
-		"bad db":                    {[]string{"serve", "--db", "mysql://x"}, 1, `--db "mysql://x"`},
+		"sqlite without a file":     {[]string{"serve", "--db", "sqlite:"}, 1, "names no file"},
+		"bad db":                    {[]string{"serve", "--db", "mysql://x"}, 1, `store URL "mysql://x"`},
 		"bad model":                 {[]string{"serve", "--model", t.TempDir()}, 1, "manifest"},
 		"publish mem":               {[]string{"model", "publish", "--db", "mem:", "--model", dir}, 0, "published model"},
 		"publish no model":          {[]string{"model", "publish", "--db", "mem:"}, 2, "--model is required"},
 		"publish bad flag":          {[]string{"model", "publish", "--bogus"}, 2, "bogus"},
 		"model no subcommand":       {[]string{"model"}, 2, "publish"},
 		"publish missing dir":       {[]string{"model", "publish", "--model", "/nonexistent/m"}, 1, "not found"},
-		"publish postgres":          {[]string{"model", "publish", "--db", "postgres://h/db", "--model", dir}, 1, "not_implemented"},
+		"publish postgres down":     {[]string{"model", "publish", "--db", "postgres://127.0.0.1:1/db", "--model", dir}, 1, "unavailable"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
