@@ -8,21 +8,24 @@ import (
 	"palate/storetest"
 )
 
-// TestConformance runs the backends' conformance suite. A "second process"
-// on the same database is the same in-memory store, which is what several
-// servers in one process (the tests' two-server setups) share.
+// TestConformance runs the backends' conformance suite. The first open of a
+// test makes a new database; each later one is another handle on it (Open),
+// as a second process would open the same file. Every handle is closed when
+// the test ends.
 func TestConformance(t *testing.T) {
 	var mu sync.Mutex
-	stores := map[*testing.T]*Store{}
+	dbs := map[*testing.T]*Store{}
 	storetest.Run(t, func(t *testing.T) palate.Store {
 		mu.Lock()
 		defer mu.Unlock()
-		s, ok := stores[t]
-		if !ok {
+		var s *Store
+		if first, ok := dbs[t]; ok {
+			s = first.Open()
+		} else {
 			s = New()
-			stores[t] = s
-			t.Cleanup(func() { s.Close() })
+			dbs[t] = s
 		}
+		t.Cleanup(func() { s.Close() })
 		return s
 	})
 }

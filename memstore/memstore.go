@@ -1,27 +1,38 @@
 // Package memstore is an in-memory palate.Store: every record lives in maps
-// guarded by one mutex, and subscribers of the same Store see each other's
-// writes. It is for tests, for `palate serve --db mem:` and as the reference
-// the storage backends are compared with; nothing survives the process.
+// guarded by one mutex. A Store is a handle on such a database; New makes a
+// fresh database and (*Store).Open a second handle on the same one, as a
+// second process opening the same file would. Handles see each other's
+// writes and events, and closing one leaves the data to the others. It is for
+// tests, for `palate serve --db mem:` and as the reference the storage
+// backends are compared with; nothing survives the process.
 package memstore
 
 import (
+	"cmp"
 	"context"
-	"math"
 	"slices"
-	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"palate"
+	"palate/internal/storekit"
 )
 
-// Store is an in-memory palate.Store, safe for concurrent use. The zero
-// value is not usable: call New.
+// Store is a handle on an in-memory database, safe for concurrent use. The
+// zero value is not usable: call New.
 type Store struct {
+	db     *db
+	closed atomic.Bool              // set under db.mu
+	subs   map[*subscriber]struct{} // guarded by db.mu
+}
+
+// db is the data every handle of one database shares.
+type db struct {
 	now func() time.Time
 
 	mu          sync.Mutex
-	closed      bool
+	handles     map[*Store]struct{} // open handles, for events
 	images      map[string]palate.Image
 	embedders   map[string]*table
 	comparisons map[string]palate.Comparison
@@ -29,7 +40,6 @@ type Store struct {
 	byUser      map[string]*userRecords
 	models      map[string]*palate.ModelRecord
 	latest      string // version of the most recently published model
-	subs        map[*subscriber]struct{}
 }
 
 type table struct {
@@ -44,65 +54,80 @@ type userRecords struct {
 
 var _ palate.Store = (*Store)(nil)
 
-// New returns an empty store.
+// New returns a handle on a new, empty database.
 func New() *Store {
-	return &Store{
+	d := &db{
 		now:         time.Now,
+		handles:     map[*Store]struct{}{},
 		images:      map[string]palate.Image{},
 		embedders:   map[string]*table{},
 		comparisons: map[string]palate.Comparison{},
 		votes:       map[string]palate.Vote{},
 		byUser:      map[string]*userRecords{},
 		models:      map[string]*palate.ModelRecord{},
-		subs:        map[*subscriber]struct{}{},
 	}
+	return d.open()
 }
 
-// begin locks the store after checking ctx and that the store is open; the
-// caller unlocks.
+// Open returns a new handle on s's database, as a second process opening the
+// same database would: it sees every write and event of the other handles,
+// and has its own Close. It works whether or not s is closed.
+func (s *Store) Open() *Store { return s.db.open() }
+
+func (d *db) open() *Store {
+	s := &Store{db: d, subs: map[*subscriber]struct{}{}}
+	d.mu.Lock()
+	d.handles[s] = struct{}{}
+	d.mu.Unlock()
+	return s
+}
+
+// begin locks the database after checking ctx and that the handle is open;
+// the caller unlocks.
 func (s *Store) begin(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+	s.db.mu.Lock()
+	if s.closed.Load() {
+		s.db.mu.Unlock()
 		return palate.Errorf(palate.EUNAVAILABLE, "memstore: store is closed")
 	}
 	return nil
 }
 
-// PutImages stores images (idempotent by ID). An empty ID is EINVALID.
+// PutImages stores images (idempotent by ID).
 func (s *Store) PutImages(ctx context.Context, images []palate.Image) (palate.Written, error) {
-	for i, im := range images {
-		if im.ID == "" {
-			return palate.Written{}, palate.Errorf(palate.EINVALID, "items[%d].id: empty", i)
-		}
+	ims, err := storekit.Images(images)
+	if err != nil {
+		return palate.Written{}, err
+	}
+	first, dup, err := storekit.Dedup("items", ims, func(im palate.Image) string { return im.ID },
+		func(a, b palate.Image) bool { return a == b })
+	if err != nil {
+		return palate.Written{}, err
 	}
 	if err := s.begin(ctx); err != nil {
 		return palate.Written{}, err
 	}
-	defer s.mu.Unlock()
-	var w palate.Written
-	batch := map[string]palate.Image{}
-	for i, im := range images {
-		old, ok := s.images[im.ID]
-		if !ok {
-			old, ok = batch[im.ID]
-		}
-		if ok {
+	defer s.db.mu.Unlock()
+	w := palate.Written{Duplicate: dup}
+	var add []int
+	for _, i := range first {
+		im := ims[i]
+		if old, ok := s.db.images[im.ID]; ok {
 			if old != im {
-				return palate.Written{}, palate.Errorf(palate.ECONFLICT, "items[%d]: image %q is already stored with different content", i, im.ID)
+				return palate.Written{}, storekit.Item(palate.ECONFLICT, i, "", "image %q is already stored with different content", im.ID)
 			}
 			w.Duplicate++
 			continue
 		}
-		batch[im.ID] = im
-		w.Inserted++
+		add = append(add, i)
 	}
-	for id, im := range batch {
-		s.images[id] = im
+	for _, i := range add {
+		s.db.images[ims[i].ID] = ims[i]
 	}
+	w.Inserted = len(add)
 	return w, nil
 }
 
@@ -111,12 +136,12 @@ func (s *Store) Images(ctx context.Context, ids []string) ([]palate.Image, error
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
-	defer s.mu.Unlock()
+	defer s.db.mu.Unlock()
 	out := make([]palate.Image, len(ids))
 	for i, id := range ids {
-		im, ok := s.images[id]
+		im, ok := s.db.images[id]
 		if !ok {
-			return nil, palate.Errorf(palate.ENOTFOUND, "image %q not found", id)
+			return nil, palate.Errorf(palate.ENOTFOUND, "ids[%d]: image %q is not stored", i, id)
 		}
 		out[i] = im
 	}
@@ -127,96 +152,81 @@ func (s *Store) Images(ctx context.Context, ids []string) ([]palate.Image, error
 // A limit below 1 is EINVALID.
 func (s *Store) ListImages(ctx context.Context, after string, limit int) ([]palate.Image, error) {
 	if limit < 1 {
-		return nil, palate.Errorf(palate.EINVALID, "limit: %d, want >= 1", limit)
+		return nil, palate.Errorf(palate.EINVALID, "limit is %d; want at least 1", limit)
 	}
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
-	defer s.mu.Unlock()
-	ids := make([]string, 0, len(s.images))
-	for id := range s.images {
+	defer s.db.mu.Unlock()
+	ids := make([]string, 0, len(s.db.images))
+	for id := range s.db.images {
 		if id > after {
 			ids = append(ids, id)
 		}
 	}
-	sort.Strings(ids)
+	slices.Sort(ids)
 	ids = ids[:min(limit, len(ids))]
 	out := make([]palate.Image, len(ids))
 	for i, id := range ids {
-		out[i] = s.images[id]
+		out[i] = s.db.images[id]
 	}
 	return out, nil
 }
 
-// PutEmbeddings stores one vector per id for the named embedder. Besides the
-// errors of palate.Store, an empty embedder name, unequal lengths of ids and
-// vectors, an empty vector or a non-finite value are EINVALID.
+// PutEmbeddings stores one vector per id for the named embedder.
 func (s *Store) PutEmbeddings(ctx context.Context, embedder string, ids []string, vectors [][]float32) (palate.Written, error) {
-	if embedder == "" {
-		return palate.Written{}, palate.Errorf(palate.EINVALID, "embedder: empty name")
-	}
-	if len(ids) != len(vectors) {
-		return palate.Written{}, palate.Errorf(palate.EINVALID, "%d ids but %d vectors", len(ids), len(vectors))
-	}
-	for i, v := range vectors {
-		if len(v) == 0 {
-			return palate.Written{}, palate.Errorf(palate.EINVALID, "items[%d].vector: empty", i)
-		}
-		for j, x := range v {
-			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-				return palate.Written{}, palate.Errorf(palate.EINVALID, "items[%d].vector[%d]: %v is not a finite number", i, j, x)
-			}
-		}
+	if err := storekit.Name("embedder", embedder); err != nil {
+		return palate.Written{}, err
 	}
 	if err := s.begin(ctx); err != nil {
 		return palate.Written{}, err
 	}
-	defer s.mu.Unlock()
-	t := s.embedders[embedder]
-	dim := 0
+	defer s.db.mu.Unlock()
+	t := s.db.embedders[embedder]
+	have := 0
 	if t != nil {
-		dim = t.dim
-	} else if len(vectors) > 0 {
-		dim = len(vectors[0])
+		have = t.dim
 	}
-	var w palate.Written
-	batch := map[string][]float32{}
-	for i, id := range ids {
-		if _, ok := s.images[id]; !ok {
-			return palate.Written{}, palate.Errorf(palate.ENOTFOUND, "items[%d].id: image %q not found", i, id)
+	// Checked under the lock so a vector of the wrong length is named by
+	// its own index against the stored dimension.
+	dim, err := storekit.Embeddings(embedder, ids, vectors, have)
+	if err != nil || len(ids) == 0 {
+		return palate.Written{}, err
+	}
+	idx := make([]int, len(ids))
+	for i := range idx {
+		idx[i] = i
+	}
+	first, dup, err := storekit.Dedup("ids", idx, func(i int) string { return ids[i] },
+		func(i, j int) bool { return storekit.SameVector(vectors[i], vectors[j]) })
+	if err != nil {
+		return palate.Written{}, err
+	}
+	w := palate.Written{Duplicate: dup}
+	var add []int
+	for _, i := range first {
+		if _, ok := s.db.images[ids[i]]; !ok {
+			return palate.Written{}, palate.Errorf(palate.ENOTFOUND, "ids[%d]: image %q is not stored", i, ids[i])
 		}
-		v := vectors[i]
-		if len(v) != dim {
-			return palate.Written{}, palate.Errorf(palate.EINVALID, "items[%d].vector: %d values, embedder %q has dimension %d", i, len(v), embedder, dim)
-		}
-		var old []float32
-		ok := false
 		if t != nil {
-			old, ok = t.vecs[id]
-		}
-		if !ok {
-			old, ok = batch[id]
-		}
-		if ok {
-			if !slices.Equal(old, v) {
-				return palate.Written{}, palate.Errorf(palate.ECONFLICT, "items[%d]: image %q already has a different %s vector", i, id, embedder)
+			if old, ok := t.vecs[ids[i]]; ok {
+				if !storekit.SameVector(old, vectors[i]) {
+					return palate.Written{}, palate.Errorf(palate.ECONFLICT, "ids[%d]: image %q already has a different %s vector", i, ids[i], embedder)
+				}
+				w.Duplicate++
+				continue
 			}
-			w.Duplicate++
-			continue
 		}
-		batch[id] = slices.Clone(v)
-		w.Inserted++
-	}
-	if len(ids) == 0 {
-		return w, nil
+		add = append(add, i)
 	}
 	if t == nil {
 		t = &table{dim: dim, vecs: map[string][]float32{}}
-		s.embedders[embedder] = t
+		s.db.embedders[embedder] = t
 	}
-	for id, v := range batch {
-		t.vecs[id] = v
+	for _, i := range add {
+		t.vecs[ids[i]] = slices.Clone(vectors[i])
 	}
+	w.Inserted = len(add)
 	return w, nil
 }
 
@@ -225,8 +235,8 @@ func (s *Store) Embeddings(ctx context.Context, embedder string, ids []string) (
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
-	defer s.mu.Unlock()
-	t := s.embedders[embedder]
+	defer s.db.mu.Unlock()
+	t := s.db.embedders[embedder]
 	out := make([][]float32, len(ids))
 	for i, id := range ids {
 		var v []float32
@@ -235,166 +245,116 @@ func (s *Store) Embeddings(ctx context.Context, embedder string, ids []string) (
 			v, ok = t.vecs[id]
 		}
 		if !ok {
-			return nil, palate.Errorf(palate.ENOTFOUND, "image %q has no %s embedding", id, embedder)
+			return nil, palate.Errorf(palate.ENOTFOUND, "ids[%d]: image %q has no %s vector", i, id, embedder)
 		}
 		out[i] = slices.Clone(v)
 	}
 	return out, nil
 }
 
-func checkComparison(i int, c palate.Comparison) error {
-	bad := func(field, format string, args ...any) error {
-		return palate.Errorf(palate.EINVALID, "items[%d].%s: "+format, append([]any{i, field}, args...)...)
-	}
-	switch {
-	case c.ID == "":
-		return bad("id", "empty")
-	case c.User == "":
-		return bad("user", "empty")
-	case c.Image0 == "":
-		return bad("image_0", "empty")
-	case c.Image1 == "":
-		return bad("image_1", "empty")
-	case c.Image0 == c.Image1:
-		return bad("image_1", "same image as image_0 (%q)", c.Image0)
-	case c.Label0 != 0 && c.Label0 != 0.5 && c.Label0 != 1:
-		return bad("label_0", "%v, want 1 (image_0 preferred), 0 (image_1) or 0.5 (tie)", c.Label0)
-	}
-	return nil
-}
-
-func checkVote(i int, v palate.Vote) error {
-	bad := func(field, format string, args ...any) error {
-		return palate.Errorf(palate.EINVALID, "items[%d].%s: "+format, append([]any{i, field}, args...)...)
-	}
-	switch {
-	case v.ID == "":
-		return bad("id", "empty")
-	case v.User == "":
-		return bad("user", "empty")
-	case v.Image == "":
-		return bad("image", "empty")
-	case v.Vote != palate.Like && v.Vote != palate.Dislike:
-		return bad("vote", "%q, want %q or %q", v.Vote, palate.Like, palate.Dislike)
-	}
-	return nil
-}
-
-// sameComparison compares content; times compare as instants.
-func sameComparison(a, b palate.Comparison) bool {
-	return a.ID == b.ID && a.User == b.User && a.Prompt == b.Prompt && a.Image0 == b.Image0 &&
-		a.Image1 == b.Image1 && a.Label0 == b.Label0 && a.Time.Equal(b.Time)
-}
-
-func sameVote(a, b palate.Vote) bool {
-	return a.ID == b.ID && a.User == b.User && a.Image == b.Image && a.Vote == b.Vote && a.Time.Equal(b.Time)
-}
-
-// AddComparisons stores comparisons (idempotent by ID). Besides the errors
-// of palate.Store, a missing id, user or image, the same image twice and a
-// label_0 other than 0, 0.5 or 1 are EINVALID.
+// AddComparisons stores comparisons (idempotent by ID).
 func (s *Store) AddComparisons(ctx context.Context, cs []palate.Comparison) (palate.Written, error) {
-	for i, c := range cs {
-		if err := checkComparison(i, c); err != nil {
-			return palate.Written{}, err
-		}
+	cs, err := storekit.Comparisons(cs)
+	if err != nil {
+		return palate.Written{}, err
+	}
+	first, dup, err := storekit.Dedup("items", cs, func(c palate.Comparison) string { return c.ID }, storekit.SameComparison)
+	if err != nil {
+		return palate.Written{}, err
 	}
 	if err := s.begin(ctx); err != nil {
 		return palate.Written{}, err
 	}
-	var w palate.Written
-	batch := map[string]palate.Comparison{}
-	var order []string
-	for i, c := range cs {
-		for _, f := range []struct{ field, id string }{{"image_0", c.Image0}, {"image_1", c.Image1}} {
-			if _, ok := s.images[f.id]; !ok {
-				s.mu.Unlock()
-				return palate.Written{}, palate.Errorf(palate.ENOTFOUND, "items[%d].%s: image %q not found", i, f.field, f.id)
+	defer s.db.mu.Unlock()
+	w := palate.Written{Duplicate: dup}
+	var add []int
+	for _, i := range first {
+		c := cs[i]
+		for _, ref := range []struct{ field, id string }{{"image_0", c.Image0}, {"image_1", c.Image1}} {
+			if _, ok := s.db.images[ref.id]; !ok {
+				return palate.Written{}, storekit.Item(palate.ENOTFOUND, i, ref.field, "image %q is not stored", ref.id)
 			}
 		}
-		old, ok := s.comparisons[c.ID]
-		if !ok {
-			old, ok = batch[c.ID]
-		}
-		if ok {
-			if !sameComparison(old, c) {
-				s.mu.Unlock()
-				return palate.Written{}, palate.Errorf(palate.ECONFLICT, "items[%d]: comparison %q is already stored with different content", i, c.ID)
+		if old, ok := s.db.comparisons[c.ID]; ok {
+			if !storekit.SameComparison(old, c) {
+				return palate.Written{}, storekit.Item(palate.ECONFLICT, i, "", "comparison %q is already stored with different content", c.ID)
 			}
 			w.Duplicate++
 			continue
 		}
-		batch[c.ID] = c
-		order = append(order, c.ID)
-		w.Inserted++
+		add = append(add, i)
 	}
-	users := map[string]bool{}
-	for _, id := range order {
-		c := batch[id]
-		s.comparisons[id] = c
-		s.user(c.User).comparisons = append(s.user(c.User).comparisons, id)
-		users[c.User] = true
+	var d storekit.Deltas
+	for _, i := range add {
+		c := cs[i]
+		s.db.comparisons[c.ID] = c
+		u := s.db.user(c.User)
+		u.comparisons = append(u.comparisons, c.ID)
+		d.Add(c.User, false, c.Time.UnixMicro())
 	}
-	s.mu.Unlock()
-	s.notifyUsers(users)
+	w.Inserted = len(add)
+	s.db.notify(d.Events()...)
 	return w, nil
 }
 
-// AddVotes stores votes (idempotent by ID). Besides the errors of
-// palate.Store, a missing id, user or image and a vote other than "like" or
-// "dislike" are EINVALID; an unknown image is ENOTFOUND.
+// AddVotes stores votes (idempotent by ID).
 func (s *Store) AddVotes(ctx context.Context, vs []palate.Vote) (palate.Written, error) {
-	for i, v := range vs {
-		if err := checkVote(i, v); err != nil {
-			return palate.Written{}, err
-		}
+	vs, err := storekit.Votes(vs)
+	if err != nil {
+		return palate.Written{}, err
+	}
+	first, dup, err := storekit.Dedup("items", vs, func(v palate.Vote) string { return v.ID }, storekit.SameVote)
+	if err != nil {
+		return palate.Written{}, err
 	}
 	if err := s.begin(ctx); err != nil {
 		return palate.Written{}, err
 	}
-	var w palate.Written
-	batch := map[string]palate.Vote{}
-	var order []string
-	for i, v := range vs {
-		if _, ok := s.images[v.Image]; !ok {
-			s.mu.Unlock()
-			return palate.Written{}, palate.Errorf(palate.ENOTFOUND, "items[%d].image: image %q not found", i, v.Image)
+	defer s.db.mu.Unlock()
+	w := palate.Written{Duplicate: dup}
+	var add []int
+	for _, i := range first {
+		v := vs[i]
+		if _, ok := s.db.images[v.Image]; !ok {
+			return palate.Written{}, storekit.Item(palate.ENOTFOUND, i, "image", "image %q is not stored", v.Image)
 		}
-		old, ok := s.votes[v.ID]
-		if !ok {
-			old, ok = batch[v.ID]
-		}
-		if ok {
-			if !sameVote(old, v) {
-				s.mu.Unlock()
-				return palate.Written{}, palate.Errorf(palate.ECONFLICT, "items[%d]: vote %q is already stored with different content", i, v.ID)
+		if old, ok := s.db.votes[v.ID]; ok {
+			if !storekit.SameVote(old, v) {
+				return palate.Written{}, storekit.Item(palate.ECONFLICT, i, "", "vote %q is already stored with different content", v.ID)
 			}
 			w.Duplicate++
 			continue
 		}
-		batch[v.ID] = v
-		order = append(order, v.ID)
-		w.Inserted++
+		add = append(add, i)
 	}
-	users := map[string]bool{}
-	for _, id := range order {
-		v := batch[id]
-		s.votes[id] = v
-		s.user(v.User).votes = append(s.user(v.User).votes, id)
-		users[v.User] = true
+	var d storekit.Deltas
+	for _, i := range add {
+		v := vs[i]
+		s.db.votes[v.ID] = v
+		u := s.db.user(v.User)
+		u.votes = append(u.votes, v.ID)
+		d.Add(v.User, true, v.Time.UnixMicro())
 	}
-	s.mu.Unlock()
-	s.notifyUsers(users)
+	w.Inserted = len(add)
+	s.db.notify(d.Events()...)
 	return w, nil
 }
 
-func (s *Store) user(id string) *userRecords {
-	u := s.byUser[id]
+func (d *db) user(id string) *userRecords {
+	u := d.byUser[id]
 	if u == nil {
 		u = &userRecords{}
-		s.byUser[id] = u
+		d.byUser[id] = u
 	}
 	return u
+}
+
+// byTimeThenID orders records by time, then id.
+func byTimeThenID(at, bt time.Time, aid, bid string) int {
+	if c := at.Compare(bt); c != 0 {
+		return c
+	}
+	return cmp.Compare(aid, bid)
 }
 
 // History returns a person's comparisons and votes ordered by time, then id.
@@ -402,32 +362,20 @@ func (s *Store) History(ctx context.Context, user string) (*palate.UserHistory, 
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
-	defer s.mu.Unlock()
+	defer s.db.mu.Unlock()
 	h := &palate.UserHistory{User: user, Comparisons: []palate.Comparison{}, Votes: []palate.Vote{}}
-	u := s.byUser[user]
+	u := s.db.byUser[user]
 	if u == nil {
 		return h, nil
 	}
 	for _, id := range u.comparisons {
-		h.Comparisons = append(h.Comparisons, s.comparisons[id])
+		h.Comparisons = append(h.Comparisons, s.db.comparisons[id])
 	}
 	for _, id := range u.votes {
-		h.Votes = append(h.Votes, s.votes[id])
+		h.Votes = append(h.Votes, s.db.votes[id])
 	}
-	sort.Slice(h.Comparisons, func(i, j int) bool {
-		a, b := h.Comparisons[i], h.Comparisons[j]
-		if !a.Time.Equal(b.Time) {
-			return a.Time.Before(b.Time)
-		}
-		return a.ID < b.ID
-	})
-	sort.Slice(h.Votes, func(i, j int) bool {
-		a, b := h.Votes[i], h.Votes[j]
-		if !a.Time.Equal(b.Time) {
-			return a.Time.Before(b.Time)
-		}
-		return a.ID < b.ID
-	})
+	slices.SortFunc(h.Comparisons, func(a, b palate.Comparison) int { return byTimeThenID(a.Time, b.Time, a.ID, b.ID) })
+	slices.SortFunc(h.Votes, func(a, b palate.Vote) int { return byTimeThenID(a.Time, b.Time, a.ID, b.ID) })
 	return h, nil
 }
 
@@ -437,50 +385,51 @@ func (s *Store) Users(ctx context.Context) ([]palate.UserSummary, error) {
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
-	defer s.mu.Unlock()
-	out := make([]palate.UserSummary, 0, len(s.byUser))
-	for id, u := range s.byUser {
+	defer s.db.mu.Unlock()
+	out := make([]palate.UserSummary, 0, len(s.db.byUser))
+	for id, u := range s.db.byUser {
 		sum := palate.UserSummary{User: id, Comparisons: len(u.comparisons), Votes: len(u.votes)}
 		for _, cid := range u.comparisons {
-			if t := s.comparisons[cid].Time; t.After(sum.Last) {
+			if t := s.db.comparisons[cid].Time; t.After(sum.Last) {
 				sum.Last = t
 			}
 		}
 		for _, vid := range u.votes {
-			if t := s.votes[vid].Time; t.After(sum.Last) {
+			if t := s.db.votes[vid].Time; t.After(sum.Last) {
 				sum.Last = t
 			}
 		}
 		out = append(out, sum)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].User < out[j].User })
+	slices.SortFunc(out, func(a, b palate.UserSummary) int { return cmp.Compare(a.User, b.User) })
 	return out, nil
 }
 
-// PublishModel stores a trained model. An empty version is EINVALID;
-// publishing a version again with the same archive is a no-op.
+// PublishModel stores a trained model and sets m.Published to when its
+// version was first published.
 func (s *Store) PublishModel(ctx context.Context, m *palate.ModelRecord) error {
-	if m == nil || m.Version == "" {
-		return palate.Errorf(palate.EINVALID, "version: empty")
+	rec, err := storekit.Model(m)
+	if err != nil {
+		return err
 	}
 	if err := s.begin(ctx); err != nil {
 		return err
 	}
-	if old, ok := s.models[m.Version]; ok {
-		s.mu.Unlock()
-		if !slices.Equal(old.Archive, m.Archive) {
-			return palate.Errorf(palate.ECONFLICT, "model version %q is already published with different bytes", m.Version)
+	defer s.db.mu.Unlock()
+	if old, ok := s.db.models[rec.Version]; ok {
+		if !storekit.SameModel(*old, rec) {
+			return palate.Errorf(palate.ECONFLICT, "model %q is already published with different content", rec.Version)
 		}
+		m.Published = old.Published
 		return nil
 	}
-	rec := *m
-	rec.Summary = slices.Clone(m.Summary)
-	rec.Archive = slices.Clone(m.Archive)
-	rec.Published = s.now()
-	s.models[m.Version] = &rec
-	s.latest = m.Version
-	s.mu.Unlock()
-	s.notify(palate.Event{Kind: palate.EventModel, Version: m.Version})
+	rec.Summary = slices.Clone(rec.Summary)
+	rec.Archive = slices.Clone(rec.Archive)
+	rec.Published = storekit.Time(s.db.now())
+	s.db.models[rec.Version] = &rec
+	s.db.latest = rec.Version
+	m.Published = rec.Published
+	s.db.notify(palate.Event{Kind: palate.EventModel, Version: rec.Version})
 	return nil
 }
 
@@ -489,33 +438,35 @@ func (s *Store) LatestModel(ctx context.Context) (*palate.ModelRecord, error) {
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
-	defer s.mu.Unlock()
-	if s.latest == "" {
+	defer s.db.mu.Unlock()
+	if s.db.latest == "" {
 		return nil, palate.Errorf(palate.ENOTFOUND, "no model is published")
 	}
-	rec := *s.models[s.latest]
+	rec := *s.db.models[s.db.latest]
 	rec.Summary = slices.Clone(rec.Summary)
 	rec.Archive = slices.Clone(rec.Archive)
 	return &rec, nil
 }
 
-// Ping reports whether the store is open.
+// Ping reports whether this handle is open.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.begin(ctx); err != nil {
 		return err
 	}
-	s.mu.Unlock()
+	s.db.mu.Unlock()
 	return nil
 }
 
-// Close closes every subscription; later calls return EUNAVAILABLE.
+// Close closes this handle and its subscriptions; its later calls return
+// EUNAVAILABLE. The data stays for the database's other handles (see Open).
+// Close may be repeated.
 func (s *Store) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
+	s.db.mu.Lock()
+	defer s.db.mu.Unlock()
+	if s.closed.Swap(true) {
 		return nil
 	}
-	s.closed = true
+	delete(s.db.handles, s)
 	for sub := range s.subs {
 		sub.stop()
 	}

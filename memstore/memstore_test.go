@@ -86,11 +86,12 @@ func TestEmbeddings(t *testing.T) {
 		code string
 		want string
 	}{
-		"conflict":      {[]string{"c", "a"}, [][]float32{{0, 0}, {9, 9}}, palate.ECONFLICT, "items[1]"},
-		"wrong dim":     {[]string{"c"}, [][]float32{{1, 2, 3}}, palate.EINVALID, "dimension 2"},
-		"unknown image": {[]string{"c", "zz"}, [][]float32{{1, 1}, {1, 1}}, palate.ENOTFOUND, "items[1].id"},
+		"conflict":      {[]string{"c", "a"}, [][]float32{{0, 0}, {9, 9}}, palate.ECONFLICT, "ids[1]"},
+		"wrong dim":     {[]string{"c", "b"}, [][]float32{{1, 2}, {1, 2, 3}}, palate.EINVALID, "vectors[1]: has 3 values; embedder \"e1\" has dimension 2"},
+		"unknown image": {[]string{"c", "zz"}, [][]float32{{1, 1}, {1, 1}}, palate.ENOTFOUND, "ids[1]"},
 		"length":        {[]string{"c"}, nil, palate.EINVALID, "1 ids but 0 vectors"},
-		"nan":           {[]string{"c"}, [][]float32{{1, float32(nan())}}, palate.EINVALID, "items[0].vector[1]"},
+		"nan":           {[]string{"c"}, [][]float32{{1, float32(nan())}}, palate.EINVALID, "vectors[0][1]"},
+		"repeat":        {[]string{"c", "c"}, [][]float32{{1, 1}, {2, 2}}, palate.ECONFLICT, "ids[1]"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -143,16 +144,17 @@ func TestComparisonsVotesHistory(t *testing.T) {
 		want string
 	}{
 		"conflict":  {palate.Comparison{ID: "c1", User: "u", Image0: "b", Image1: "c", Label0: 1, Time: t0}, palate.ECONFLICT, "items[1]"},
-		"no image":  {palate.Comparison{ID: "x", User: "u", Image0: "a", Image1: "zz"}, palate.ENOTFOUND, "items[1].image_1"},
-		"label":     {palate.Comparison{ID: "x", User: "u", Image0: "a", Image1: "b", Label0: 0.3}, palate.EINVALID, "items[1].label_0"},
-		"no user":   {palate.Comparison{ID: "x", Image0: "a", Image1: "b"}, palate.EINVALID, "items[1].user"},
-		"same":      {palate.Comparison{ID: "x", User: "u", Image0: "a", Image1: "a"}, palate.EINVALID, "items[1].image_1"},
-		"no id":     {palate.Comparison{User: "u", Image0: "a", Image1: "b"}, palate.EINVALID, "items[1].id"},
-		"no image0": {palate.Comparison{ID: "x", User: "u", Image1: "b"}, palate.EINVALID, "items[1].image_0"},
+		"no image":  {palate.Comparison{ID: "x", User: "u", Image0: "a", Image1: "zz", Time: t0}, palate.ENOTFOUND, "items[1].image_1"},
+		"label":     {palate.Comparison{ID: "x", User: "u", Image0: "a", Image1: "b", Label0: 0.3, Time: t0}, palate.EINVALID, "items[1].label_0"},
+		"no user":   {palate.Comparison{ID: "x", Image0: "a", Image1: "b", Time: t0}, palate.EINVALID, "items[1].user"},
+		"same":      {palate.Comparison{ID: "x", User: "u", Image0: "a", Image1: "a", Time: t0}, palate.EINVALID, "items[1].image_1"},
+		"no id":     {palate.Comparison{User: "u", Image0: "a", Image1: "b", Time: t0}, palate.EINVALID, "items[1].id"},
+		"no image0": {palate.Comparison{ID: "x", User: "u", Image1: "b", Time: t0}, palate.EINVALID, "items[1].image_0"},
+		"no time":   {palate.Comparison{ID: "x", User: "u", Image0: "a", Image1: "b"}, palate.EINVALID, "items[1].time"},
 	}
 	for name, tc := range bad {
 		t.Run(name, func(t *testing.T) {
-			ok := palate.Comparison{ID: "fresh", User: "w", Image0: "a", Image1: "b", Label0: 1}
+			ok := palate.Comparison{ID: "fresh", User: "w", Image0: "a", Image1: "b", Label0: 1, Time: t0}
 			_, err := s.AddComparisons(ctx, []palate.Comparison{ok, tc.c})
 			wantCode(t, err, tc.code, tc.want)
 		})
@@ -164,9 +166,9 @@ func TestComparisonsVotesHistory(t *testing.T) {
 	if w, err := s.AddVotes(ctx, vs); err != nil || w.Inserted != 2 {
 		t.Fatalf("AddVotes: %+v %v", w, err)
 	}
-	_, err := s.AddVotes(ctx, []palate.Vote{{ID: "v9", User: "w", Image: "a", Vote: "meh"}})
+	_, err := s.AddVotes(ctx, []palate.Vote{{ID: "v9", User: "w", Image: "a", Vote: "meh", Time: t0}})
 	wantCode(t, err, palate.EINVALID, "items[0].vote")
-	_, err = s.AddVotes(ctx, []palate.Vote{{ID: "v9", User: "w", Image: "a", Vote: "like"}, {ID: "v1", User: "u", Image: "c", Vote: palate.Dislike, Time: t0.Add(time.Minute)}})
+	_, err = s.AddVotes(ctx, []palate.Vote{{ID: "v9", User: "w", Image: "a", Vote: "like", Time: t0}, {ID: "v1", User: "u", Image: "c", Vote: palate.Dislike, Time: t0.Add(time.Minute)}})
 	wantCode(t, err, palate.ECONFLICT, "items[1]")
 
 	h, err := s.History(ctx, "u")
@@ -202,21 +204,30 @@ func TestModels(t *testing.T) {
 	ctx := context.Background()
 	_, err := s.LatestModel(ctx)
 	wantCode(t, err, palate.ENOTFOUND, "no model")
-	m1 := &palate.ModelRecord{Version: "v1", Embedder: "e", Archive: []byte("one")}
-	m2 := &palate.ModelRecord{Version: "v2", Embedder: "e", Archive: []byte("two")}
+	clock := t0.Add(1500 * time.Nanosecond).In(time.FixedZone("x", 3600))
+	s.db.now = func() time.Time { clock = clock.Add(time.Second); return clock }
+	m1 := &palate.ModelRecord{Version: "v1", Embedder: "e", Created: t0, Archive: []byte("one")}
+	m2 := &palate.ModelRecord{Version: "v2", Embedder: "e", Created: t0, Archive: []byte("two")}
 	for _, m := range []*palate.ModelRecord{m1, m2} {
 		if err := s.PublishModel(ctx, m); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.PublishModel(ctx, m1); err != nil {
-		t.Fatalf("republishing the same bytes: %v", err)
+	// Published comes from the clock, in UTC to the microsecond.
+	if want := t0.Add(time.Second + time.Microsecond); !m1.Published.Equal(want) || m1.Published.Location() != time.UTC {
+		t.Fatalf("v1 published %v; want %v in UTC", m1.Published, want)
 	}
-	err = s.PublishModel(ctx, &palate.ModelRecord{Version: "v1", Archive: []byte("other")})
+	// Republishing the same record is a no-op that reports the first time.
+	again := *m1
+	again.Published = time.Time{}
+	if err := s.PublishModel(ctx, &again); err != nil || !again.Published.Equal(m1.Published) {
+		t.Fatalf("republishing the same bytes: published %v, %v; want %v", again.Published, err, m1.Published)
+	}
+	err = s.PublishModel(ctx, &palate.ModelRecord{Version: "v1", Embedder: "e", Created: t0, Archive: []byte("other")})
 	wantCode(t, err, palate.ECONFLICT, `"v1"`)
 	wantCode(t, s.PublishModel(ctx, &palate.ModelRecord{}), palate.EINVALID, "version")
 	got, err := s.LatestModel(ctx)
-	if err != nil || got.Version != "v2" || string(got.Archive) != "two" || got.Published.IsZero() {
+	if err != nil || got.Version != "v2" || string(got.Archive) != "two" || !got.Published.Equal(m2.Published) {
 		t.Fatalf("LatestModel: %+v %v", got, err)
 	}
 }
@@ -246,14 +257,14 @@ func TestSubscribe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.AddVotes(ctx, []palate.Vote{{ID: "v", User: "u", Image: "a", Vote: palate.Like}}); err != nil {
+	if _, err := s.AddVotes(ctx, []palate.Vote{{ID: "v", User: "u", Image: "a", Vote: palate.Like, Time: t0}}); err != nil {
 		t.Fatal(err)
 	}
 	// A duplicate write changes no history and sends nothing; the model does.
-	if _, err := s.AddVotes(ctx, []palate.Vote{{ID: "v", User: "u", Image: "a", Vote: palate.Like}}); err != nil {
+	if _, err := s.AddVotes(ctx, []palate.Vote{{ID: "v", User: "u", Image: "a", Vote: palate.Like, Time: t0}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PublishModel(ctx, &palate.ModelRecord{Version: "m"}); err != nil {
+	if err := s.PublishModel(ctx, &palate.ModelRecord{Version: "m", Embedder: "e", Created: t0, Archive: []byte("x")}); err != nil {
 		t.Fatal(err)
 	}
 	for _, ch := range []<-chan palate.Event{a, b} {
@@ -286,7 +297,9 @@ func TestSubscribeLost(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range maxPending + 10 {
-		s.notify(palate.Event{Kind: palate.EventUser, User: "x"})
+		s.db.mu.Lock()
+		s.db.notify(palate.Event{Kind: palate.EventUser, User: "x"})
+		s.db.mu.Unlock()
 	}
 	sawLost := false
 	for range 20 {
@@ -306,4 +319,51 @@ func TestSubscribeLost(t *testing.T) {
 	wantCode(t, s.Ping(ctx), palate.EUNAVAILABLE, "closed")
 	_, err = s.History(ctx, "u")
 	wantCode(t, err, palate.EUNAVAILABLE, "closed")
+}
+
+// Handles from Open share the data and the events; closing one ends only its
+// own calls and subscriptions.
+func TestOpenHandles(t *testing.T) {
+	a := seed(t)
+	b := a.Open()
+	ctx := context.Background()
+	chB, err := b.Subscribe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chA, err := a.Subscribe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.AddVotes(ctx, []palate.Vote{{ID: "v", User: "u", Image: "a", Vote: palate.Like, Time: t0}}); err != nil {
+		t.Fatal(err)
+	}
+	if e := next(t, chB); e != (palate.Event{Kind: palate.EventUser, User: "u"}) {
+		t.Fatalf("b's subscriber got %+v", e)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for range chA { // Close ends a's subscription
+	}
+	_, err = a.Images(ctx, []string{"a"})
+	wantCode(t, err, palate.EUNAVAILABLE, "closed")
+	// b still reads, writes and hears its own writes; a reopened handle
+	// sees them.
+	if _, err := b.AddVotes(ctx, []palate.Vote{{ID: "w", User: "x", Image: "b", Vote: palate.Dislike, Time: t0}}); err != nil {
+		t.Fatal(err)
+	}
+	if e := next(t, chB); e != (palate.Event{Kind: palate.EventUser, User: "x"}) {
+		t.Fatalf("b's subscriber after a closed got %+v", e)
+	}
+	c := a.Open()
+	defer c.Close()
+	users, err := c.Users(ctx)
+	if err != nil || len(users) != 2 || users[0].User != "u" || users[1].User != "x" {
+		t.Fatalf("a handle opened after Close sees users %+v, %v", users, err)
+	}
+	b.Close()
+	if _, ok := <-chB; ok {
+		t.Fatal("b's subscription still open after b closed")
+	}
 }

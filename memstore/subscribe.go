@@ -2,7 +2,6 @@ package memstore
 
 import (
 	"context"
-	"sort"
 	"sync"
 
 	"palate"
@@ -48,25 +47,31 @@ func (sub *subscriber) pop() (palate.Event, bool) {
 
 func (sub *subscriber) stop() { sub.stopOnce.Do(func() { close(sub.done) }) }
 
-// Subscribe delivers the changes written through this Store: an EventUser
-// for each user whose history gained a record, an EventModel for each newly
-// published version. A subscriber that falls more than 1,024 events behind
-// gets an EventLost in place of the ones it missed. The channel closes when
-// ctx ends or the store is closed.
+// Subscribe delivers the changes written through any handle on this
+// Store's database: an EventUser for each user whose history gained a
+// record, an EventModel for each newly published version. A subscriber that
+// falls more than 1,024 events behind gets an EventLost in place of the ones
+// it missed, as soon as it reads again. The channel closes when ctx ends or
+// this handle is closed.
+//
+// Unlike the SQL backends, memstore does not use storekit.Hub: the hub's
+// EventLost waits for a later send or a poller's Flush, and memstore has no
+// poller; here each subscriber's goroutine delivers it the moment the reader
+// catches up.
 func (s *Store) Subscribe(ctx context.Context) (<-chan palate.Event, error) {
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
 	sub := &subscriber{wake: make(chan struct{}, 1), done: make(chan struct{})}
 	s.subs[sub] = struct{}{}
-	s.mu.Unlock()
+	s.db.mu.Unlock()
 	out := make(chan palate.Event)
 	go func() {
 		defer close(out)
 		defer func() {
-			s.mu.Lock()
+			s.db.mu.Lock()
 			delete(s.subs, sub)
-			s.mu.Unlock()
+			s.db.mu.Unlock()
 		}()
 		for {
 			select {
@@ -94,21 +99,14 @@ func (s *Store) Subscribe(ctx context.Context) (<-chan palate.Event, error) {
 	return out, nil
 }
 
-func (s *Store) notify(e palate.Event) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for sub := range s.subs {
-		sub.push(e)
-	}
-}
-
-func (s *Store) notifyUsers(users map[string]bool) {
-	ids := make([]string, 0, len(users))
-	for u := range users {
-		ids = append(ids, u)
-	}
-	sort.Strings(ids)
-	for _, u := range ids {
-		s.notify(palate.Event{Kind: palate.EventUser, User: u})
+// notify queues events for every subscriber of every open handle; the
+// caller holds d.mu, so events reach subscribers in the order of the writes.
+func (d *db) notify(events ...palate.Event) {
+	for h := range d.handles {
+		for sub := range h.subs {
+			for _, e := range events {
+				sub.push(e)
+			}
+		}
 	}
 }

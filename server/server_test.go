@@ -289,7 +289,7 @@ func TestNotReadyUntilPublished(t *testing.T) {
 func TestBadPublishedModelKeepsOld(t *testing.T) {
 	e := publishedEnv(t)
 	ctx := context.Background()
-	bad := &palate.ModelRecord{Version: "broken", Archive: []byte("not a tar archive, just some words of text of sufficient length to fill a block...")}
+	bad := &palate.ModelRecord{Version: "broken", Embedder: records[0].Embedder, Created: t0, Archive: []byte("not a tar archive, just some words of text of sufficient length to fill a block...")}
 	if err := e.mem.PublishModel(ctx, bad); err != nil {
 		t.Fatal(err)
 	}
