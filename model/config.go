@@ -76,6 +76,14 @@ type Config struct {
 	// reads from the history. 0 turns it off (the paper's readout alone).
 	// Default 64; see docs/BENCHMARKS.md for the measurement behind it.
 	BaseHidden int `json:"base_hidden"`
+	// TasteHead makes the base head personal: the history's comparisons,
+	// each read as φ(preferred) − φ(other) in the base head's hidden
+	// features φ, are averaged and mapped by a small MLP to a vector t, and
+	// φ(target)·t is added to s+ beside the base score. It is a per-person
+	// linear model over learnt features whose weights are inferred from the
+	// history in one pass (amortised, as a neural process), and costs one
+	// dot product per candidate. Needs BaseHidden > 0. Default true.
+	TasteHead bool `json:"taste_head"`
 	// PairDiff adds to both history tokens of a comparison a projection of
 	// the difference between its preferred and its other image, so the model
 	// sees which image beat which, not only a set of liked and a set of
@@ -109,6 +117,7 @@ func DefaultConfig() Config {
 		MaxHistory:     32,
 		BaseHidden:     64,
 		PairDiff:       true,
+		TasteHead:      true,
 	}
 }
 
@@ -153,6 +162,8 @@ func (c Config) Validate() error {
 		return bad("max_history", c.MaxHistory, "> 0")
 	case c.BaseHidden < 0:
 		return bad("base_hidden", c.BaseHidden, ">= 0")
+	case c.TasteHead && c.BaseHidden == 0:
+		return bad("taste_head", c.TasteHead, "false when base_hidden is 0 (it reads the base head's features)")
 	}
 	return nil
 }

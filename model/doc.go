@@ -11,15 +11,18 @@
 // where text is the prompt's embedding (see TextEmbedder; HashBOW is
 // built in), label is liked / disliked / single-like / single-dislike for
 // history items and "query" for targets, and bucket is how long before the
-// target the item happened (AgeBucket; 0 for targets).
+// target the item happened (AgeBucket; 0 for targets). With Config.PairDiff
+// (the default) both history tokens of a comparison also get
+// (LayerNorm(preferred) − LayerNorm(other))·W_pair, so the model knows which
+// image beat which; the two sit in adjacent slots, liked then disliked.
 //
 // The context is [P_1..P_K ; history]: K learnable preference tokens shared
 // by all users, then the history slots (padded to Config.MaxHistory, padding
 // masked out). A pre-LN transformer (Config.Layers layers, Config.Heads heads,
 // ReLU feed-forward, no biases in its dense layers) encodes the context with full attention among its
-// tokens. There are no positional embeddings: a history is a set, ordered
-// only by its recency buckets, so the encoding does not depend on the order
-// of the slots.
+// tokens. There are no positional embeddings: a history is a set of units
+// (comparisons and votes), ordered only by their recency buckets, so the
+// encoding does not depend on the order of the units.
 //
 // Targets are read prefix-LM style: at every layer each target token attends
 // to that layer's context keys and values and to itself, never to another
@@ -28,7 +31,11 @@
 // against it, each costing a few small matrix products per layer; the score
 // of a candidate does not depend on the others in the call. A final layer
 // norm and a dense layer give two logits (s+, s-) per target; the score is
-// s+ - s- and P(like) = softmax(s+, s-)[0].
+// s+ - s- and P(like) = softmax(s+, s-)[0]. With Config.BaseHidden > 0 (the
+// default) a base head, a one-hidden-layer MLP over the target's own image
+// and prompt embeddings, is added to s+: a non-personal utility that the
+// history then corrects, so that little data is needed for what everyone
+// shares.
 //
 // In TokenModePool the K tokens are chosen per user from a pool of
 // Config.PoolSize by cosine similarity between learnable keys and the mean
@@ -37,8 +44,8 @@
 //
 // # Losses
 //
-// Training batches hold, per episode, one history and two targets: the liked
-// x+ and disliked x- of one comparison. PairLoss computes exactly
+// Training batches hold, per episode, one history and pairs of targets: the
+// liked x+ and disliked x- of each comparison. PairLoss computes exactly
 //
 //	L_base = CE(s(x+), +) + CE(s(x-), -)
 //	L_CP   = -log σ(s+(x+) - s+(x-)) - log σ(s-(x-) - s-(x+))

@@ -50,6 +50,9 @@ type Encoded struct {
 	// K and V hold, per layer, the context's keys and values, head-major:
 	// [B, Heads, Lc, HeadDim].
 	K, V []*Node
+	// Taste is the taste head's per-person weights over the base head's
+	// features, [B, BaseHidden] (nil without Config.TasteHead).
+	Taste *Node
 
 	// The fields below are for user descriptors and training; ScoreTargets
 	// needs only Bias, K and V.
@@ -78,11 +81,20 @@ func (e *Encoded) ContextNodes() []*Node {
 	for l := range e.K {
 		out = append(out, e.K[l], e.V[l])
 	}
+	if e.Taste != nil {
+		out = append(out, e.Taste)
+	}
 	return out
 }
 
 // NumContextNodes is len(Encoded.ContextNodes()) for cfg.
-func NumContextNodes(cfg Config) int { return 1 + 2*cfg.Layers }
+func NumContextNodes(cfg Config) int {
+	n := 1 + 2*cfg.Layers
+	if cfg.TasteHead {
+		n++
+	}
+	return n
+}
 
 // ContextFromNodes rebuilds an Encoded (Bias, K, V only) from graph inputs
 // laid out as ContextNodes.
@@ -94,6 +106,9 @@ func ContextFromNodes(cfg Config, nodes []*Node) *Encoded {
 	for l := range cfg.Layers {
 		e.K = append(e.K, nodes[1+2*l])
 		e.V = append(e.V, nodes[2+2*l])
+	}
+	if cfg.TasteHead {
+		e.Taste = nodes[1+2*cfg.Layers]
 	}
 	return e
 }
@@ -247,6 +262,9 @@ func EncodeContext(scope *mlm.Scope, cfg Config, histImage, histText, histLabel,
 	histMaskF := ConvertDType(histMask, dtypes.Float32)
 
 	enc := &Encoded{}
+	if cfg.TasteHead {
+		enc.Taste = tasteVector(scope, histImage, histText, histLabel)
+	}
 	x := hist
 	maskF := histMaskF
 	var selection *Node
@@ -340,22 +358,58 @@ func ScoreTargets(scope *mlm.Scope, cfg Config, enc *Encoded, tgtImage, tgtText 
 	y = layerNorm(y, param(scope, g, "out/ln_gain"), param(scope, g, "out/ln_bias"))
 	logits := dense(y, param(scope, g, "out/w"), param(scope, g, "out/b"))
 	if cfg.BaseHidden > 0 {
-		logits = Add(logits, baseHead(scope, tgtImage, tgtText))
+		logits = Add(logits, baseHead(scope, enc.Taste, tgtImage, tgtText))
 	}
 	return logits
 }
 
-// baseHead is the non-personal part of the score: an MLP over the target's
-// normalised image embedding and its prompt embedding, [B, T, 1], padded
-// with a zero column so that it adds to s+ only. It sees no history, so a
-// target's base score is the same for everyone.
-func baseHead(scope *mlm.Scope, img, txt *Node) *Node {
+// baseFeatures are the base head's hidden features φ of images and their
+// prompts, [..., BaseHidden].
+func baseFeatures(scope *mlm.Scope, img, txt *Node) *Node {
 	g := img.Graph()
 	imgN := layerNorm(img, param(scope, g, "in/img_norm_gain"), param(scope, g, "in/img_norm_bias"))
 	x := Concatenate([]*Node{imgN, txt}, -1)
-	h := nn.Dense(x, param(scope, g, "base/w1"), param(scope, g, "base/b1"), compute.DenseLayoutInputOutputs, activation.TypeRelu)
+	return nn.Dense(x, param(scope, g, "base/w1"), param(scope, g, "base/b1"), compute.DenseLayoutInputOutputs, activation.TypeRelu)
+}
+
+// baseHead is the base part of the score, [B, T, 2] with a zero second
+// column so that it adds to s+ only: φ(target)·w2, the same for everyone,
+// plus φ(target)·taste when the taste head is on (taste [B, BaseHidden]).
+func baseHead(scope *mlm.Scope, taste, img, txt *Node) *Node {
+	g := img.Graph()
+	h := baseFeatures(scope, img, txt)             // [B, T, Hb]
 	u := dense(h, param(scope, g, "base/w2"), nil) // [B, T, 1]
+	if taste != nil {
+		u = Add(u, InsertAxes(Einsum("bth,bh->bt", h, taste), -1))
+	}
 	return Concatenate([]*Node{u, ZerosLike(u)}, -1)
+}
+
+// tasteVector infers a person's weights over the base features from their
+// comparisons: the mean over the history's pairs of φ(preferred) − φ(other)
+// (a pair is a liked slot followed by a disliked one, as pairDiff reads
+// them), through a one-hidden-layer MLP, [B, BaseHidden]. An empty history
+// gives the MLP's answer for a zero mean.
+func tasteVector(scope *mlm.Scope, img, txt, label *Node) *Node {
+	g := img.Graph()
+	B, H := img.Shape().Dim(0), img.Shape().Dim(1)
+	phi := baseFeatures(scope, img, txt) // [B, H, Hb]
+	Hb := phi.Shape().Dim(2)
+	mean := Zeros(g, shapes.Make(dtypes.Float32, B, Hb))
+	if H >= 2 {
+		is := func(l Label) *Node { return ConvertDType(Equal(label, Const(g, int32(l))), dtypes.Float32) }
+		liked, disliked := is(LabelLiked), is(LabelDisliked)
+		next := func(v *Node) *Node { // slot h+1 at h, zeros past the end
+			pad := Zeros(g, shapes.Make(v.DType(), append([]int{B, 1}, v.Shape().Dimensions[2:]...)...))
+			return Concatenate([]*Node{SliceAxis(v, 1, AxisRange(1, H)), pad}, 1)
+		}
+		head := Mul(liked, next(disliked))                              // [B, H]: a pair starts here
+		diff := Mul(Sub(phi, next(phi)), InsertAxes(head, -1))          // [B, H, Hb]
+		n := ReduceSum(head, 1)                                         // [B]
+		mean = Div(ReduceSum(diff, 1), InsertAxes(MaxScalar(n, 1), -1)) // [B, Hb]
+	}
+	h := nn.Dense(mean, param(scope, g, "taste/w1"), param(scope, g, "taste/b1"), compute.DenseLayoutInputOutputs, activation.TypeRelu)
+	return dense(h, param(scope, g, "taste/w2"), nil)
 }
 
 // Forward runs a whole batch: encode the histories, read the targets. It is

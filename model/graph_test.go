@@ -152,12 +152,13 @@ func reorderHistory(cfg Config, bt *Batch, from []int) *Batch {
 }
 
 // With PairDiff the model knows which liked image beat which disliked one:
-// re-pairing the same four images changes the scores. Without it the
-// history is a set and re-pairing changes nothing.
+// re-pairing the same four images changes the scores. Without it (and
+// without the taste head, whose mean over pairs cannot tell) the history is
+// a set and re-pairing changes nothing.
 func TestPairDiffSeesPairing(t *testing.T) {
 	for _, on := range []bool{true, false} {
 		cfg := smallConfig()
-		cfg.PairDiff = on
+		cfg.PairDiff, cfg.TasteHead = on, false
 		store := newStore(t, cfg, 19)
 		rng := rand.New(rand.NewPCG(11, 12))
 		bt := randomBatch(cfg, 1, 3, 4, rng)
@@ -167,16 +168,64 @@ func TestPairDiffSeesPairing(t *testing.T) {
 		want := forwardLogits(t, store, cfg, bt)
 		// Same items, liked images swapped between the two pairs.
 		got := forwardLogits(t, store, cfg, reorderHistory(cfg, bt, []int{2, 1, 0, 3}))
-		maxDiff := 0.0
-		for i := range want {
-			maxDiff = max(maxDiff, math.Abs(float64(got[i]-want[i])))
+		if d := maxAbsDiff(got, want); on && d < 1e-4 {
+			t.Errorf("pair_diff on: re-pairing changed logits by only %g", d)
+		} else if !on && d > 1e-5 {
+			t.Errorf("pair_diff off: re-pairing changed logits by %g; the history should be a set", d)
 		}
-		if on && maxDiff < 1e-4 {
-			t.Errorf("pair_diff on: re-pairing changed logits by only %g", maxDiff)
+	}
+}
+
+// The taste head is a path from the history's comparisons to the score of
+// its own: with the transformer's readout zeroed, the scores still depend
+// on which image of a pair won when the taste head is on, and on nothing in
+// the history when it is off.
+func TestTasteHeadReadsPairs(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		cfg := smallConfig()
+		cfg.PairDiff, cfg.TasteHead = false, on
+		store := newStore(t, cfg, 23)
+		setParam(t, store, "out/w", func(int) float32 { return 0 })
+		if on {
+			rng := rand.New(rand.NewPCG(3, 4))
+			setParam(t, store, "taste/w2", func(int) float32 { return float32(rng.NormFloat64()) })
 		}
-		if !on && maxDiff > 1e-5 {
-			t.Errorf("pair_diff off: re-pairing changed logits by %g; the history should be a set", maxDiff)
+		rng := rand.New(rand.NewPCG(13, 14))
+		bt := randomBatch(cfg, 1, 3, 2, rng)
+		bt.HistLabel[0], bt.HistLabel[1] = int32(LabelLiked), int32(LabelDisliked)
+		won := forwardLogits(t, store, cfg, bt)
+		// The same two images, the other one winning: reorderHistory moves
+		// the labels with the images, so put them back.
+		swapped := reorderHistory(cfg, bt, []int{1, 0})
+		swapped.HistLabel[0], swapped.HistLabel[1] = int32(LabelLiked), int32(LabelDisliked)
+		lost := forwardLogits(t, store, cfg, swapped)
+		if d := maxAbsDiff(won, lost); on && d < 1e-4 {
+			t.Errorf("taste head on: swapping a pair's winner changed logits by only %g", d)
+		} else if !on && d > 1e-5 {
+			t.Errorf("taste head off, readout zeroed: the history changed logits by %g", d)
 		}
+	}
+}
+
+func maxAbsDiff(a, b []float32) float64 {
+	m := 0.0
+	for i := range a {
+		m = max(m, math.Abs(float64(a[i]-b[i])))
+	}
+	return m
+}
+
+// setParam overwrites model variable name (under Root) with f(i) for each
+// element i.
+func setParam(t *testing.T, store *mlm.Store, name string, f func(int) float32) {
+	t.Helper()
+	v := store.GetVariable(Root + "/" + name)
+	data := make([]float32, v.Shape().Size())
+	for i := range data {
+		data[i] = f(i)
+	}
+	if err := v.SetValue(tensors.FromFlatDataAndDimensions(data, v.Shape().Dimensions...)); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -89,6 +89,11 @@ func Params(cfg Config) []ParamSpec {
 		add("base/w1", 1/math.Sqrt(float64(cfg.ImageDim+cfg.TextDim)), 0, true, cfg.ImageDim+cfg.TextDim, h)
 		add("base/b1", 0, 0, false, h)
 		add("base/w2", 0.02, 0, true, h, 1)
+		if cfg.TasteHead {
+			add("taste/w1", 1/math.Sqrt(float64(h)), 0, true, h, h)
+			add("taste/b1", 0, 0, false, h)
+			add("taste/w2", 0.02/math.Sqrt(float64(h)), 0, true, h, h)
+		}
 	}
 	return ps
 }

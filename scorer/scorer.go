@@ -48,7 +48,9 @@ type Options struct {
 // embedder, see Scorer.EmbedPrompt; nil means no prompt), what they did
 // (model.LabelLiked / LabelDisliked for the two images of a comparison,
 // LabelSingleLike / LabelSingleDislike for votes) and how long before the
-// scoring time it happened.
+// scoring time it happened. A comparison's two items must be adjacent, liked
+// then disliked, with the same age: the model reads which image beat which
+// from that (model.Config.PairDiff, TasteHead); otherwise order is free.
 type HistoryItem struct {
 	Image []float32
 	Text  []float32

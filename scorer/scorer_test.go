@@ -212,9 +212,22 @@ func TestColdStartAndDescriptors(t *testing.T) {
 			if mode == model.TokenModePool && nonzero > cfg.PrefTokens {
 				t.Fatalf("pool mode: %d tokens attended, at most K=%d selected", nonzero, cfg.PrefTokens)
 			}
-			// Order does not matter: a shuffled history gives the same descriptor.
-			shuffled := append([]HistoryItem(nil), hist...)
-			rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+			// Order does not matter: the history's units (a comparison's two
+			// adjacent items, or a vote) shuffled give the same descriptor.
+			var units [][]HistoryItem
+			for i := 0; i < len(hist); i++ {
+				if hist[i].Label == model.LabelLiked && i+1 < len(hist) && hist[i+1].Label == model.LabelDisliked {
+					units = append(units, hist[i:i+2])
+					i++
+					continue
+				}
+				units = append(units, hist[i:i+1])
+			}
+			rng.Shuffle(len(units), func(i, j int) { units[i], units[j] = units[j], units[i] })
+			var shuffled []HistoryItem
+			for _, u := range units {
+				shuffled = append(shuffled, u...)
+			}
 			d2, err := s.Descriptor(ctx, shuffled)
 			if err != nil {
 				t.Fatal(err)

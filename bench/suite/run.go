@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"time"
@@ -21,6 +23,7 @@ import (
 	"palate/baseline"
 	"palate/bench"
 	"palate/dataset"
+	"palate/features"
 	"palate/history"
 	"palate/model"
 	"palate/scorer"
@@ -92,6 +95,13 @@ type Options struct {
 	Progress string
 	// Command is recorded in the report as the command line that made it.
 	Command string
+	// GuidancePeople, when positive, adds the generation-guidance
+	// measurement (see Guidance) with that many seen and unseen people,
+	// guided by palate/full's first seed; it needs a taste world and the
+	// pixels-v1 embedder, and is skipped with a note otherwise [0: off].
+	GuidancePeople int
+	// GuidancePrompts is how many prompts each guided person writes [2].
+	GuidancePrompts int
 }
 
 func (o *Options) fill() error {
@@ -205,6 +215,10 @@ type runner struct {
 	cap       int // most history pairs palate reads
 	modelCfg  *model.Config
 	notes     []string
+	// fullCk is palate/full's first seed, which guides in the guidance
+	// measurement; guided is that measurement's table.
+	fullCk *train.Checkpoint
+	guided []bench.GuidanceRow
 }
 
 func (r *runner) logf(format string, args ...any) {
@@ -237,7 +251,11 @@ func Run(ctx context.Context, opt Options) (*bench.Report, error) {
 	if err := r.palate(ctx); err != nil {
 		return nil, err
 	}
+	if err := r.guidance(ctx); err != nil {
+		return nil, err
+	}
 	rep := r.report()
+	rep.Guidance = r.guided
 	r.logf("done")
 	return rep, nil
 }
@@ -486,6 +504,9 @@ func (r *runner) palate(ctx context.Context) error {
 			if err := r.evalPalate(ctx, rw, ck, d, s, v.Name == "full"); err != nil {
 				return err
 			}
+			if v.Name == "full" && s == 1 {
+				r.fullCk = ck
+			}
 		}
 	}
 	return nil
@@ -561,5 +582,56 @@ func (r *runner) evalPalate(ctx context.Context, rw *row, ck *train.Checkpoint, 
 		return err
 	}
 	r.logf("palate/%s: timing %.1f ms per history, %.1f µs per candidate; descriptors done", rw.variant, 1e3*rw.encode, 1e6*rw.perCand)
+	return nil
+}
+
+// guidance runs the reduced generation-guidance measurement when asked,
+// guided by the checkpoint evaluated as palate/full (its first seed).
+func (r *runner) guidance(ctx context.Context) error {
+	o := &r.opt
+	if o.GuidancePeople <= 0 {
+		return nil
+	}
+	switch {
+	case r.truth == nil:
+		r.note("No guidance measurement: %s is not a taste world, and its simulated people are the judges.", o.Data)
+		return nil
+	case o.Embedder != features.Name:
+		r.note("No guidance measurement: generated pictures are embedded with %s, and this bench reads %s.", features.Name, o.Embedder)
+		return nil
+	}
+	modelDir := o.Model
+	if modelDir == "" {
+		if r.fullCk == nil {
+			r.note("No guidance measurement: palate/full was not trained.")
+			return nil
+		}
+		tmp, err := os.MkdirTemp("", "palate-bench-guide-")
+		if err != nil {
+			return palate.Errorf(palate.EINTERNAL, "guidance: %w", err)
+		}
+		defer os.RemoveAll(tmp)
+		modelDir = filepath.Join(tmp, "model")
+		if err := train.Save(modelDir, r.fullCk); err != nil {
+			return err
+		}
+	}
+	prompts := o.GuidancePrompts
+	if prompts <= 0 {
+		prompts = 2
+	}
+	r.logf("guidance: %d seen and %d unseen people, %d prompts each", o.GuidancePeople, o.GuidancePeople, prompts)
+	res, err := Guidance(ctx, GuidanceOptions{
+		Data: o.Data, Model: modelDir, People: o.GuidancePeople, Prompts: prompts, K: o.K,
+		Resamples: o.Resamples, Workers: o.Workers, Log: o.Log,
+	})
+	if err != nil {
+		return fmt.Errorf("guidance: %w", err)
+	}
+	r.guided = res.Rows
+	for _, n := range res.Notes {
+		r.note("Guidance: %s", n)
+	}
+	r.logf("guidance done in %.0f s", res.Seconds)
 	return nil
 }
