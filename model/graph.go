@@ -263,7 +263,7 @@ func EncodeContext(scope *mlm.Scope, cfg Config, histImage, histText, histLabel,
 
 	enc := &Encoded{}
 	if cfg.TasteHead {
-		enc.Taste = tasteVector(scope, histImage, histText, histLabel)
+		enc.Taste = tasteVector(scope, cfg, histImage, histText, histLabel, training)
 	}
 	x := hist
 	maskF := histMaskF
@@ -358,27 +358,28 @@ func ScoreTargets(scope *mlm.Scope, cfg Config, enc *Encoded, tgtImage, tgtText 
 	y = layerNorm(y, param(scope, g, "out/ln_gain"), param(scope, g, "out/ln_bias"))
 	logits := dense(y, param(scope, g, "out/w"), param(scope, g, "out/b"))
 	if cfg.BaseHidden > 0 {
-		logits = Add(logits, baseHead(scope, enc.Taste, tgtImage, tgtText))
+		logits = Add(logits, baseHead(scope, cfg, enc.Taste, tgtImage, tgtText, training))
 	}
 	return logits
 }
 
 // baseFeatures are the base head's hidden features φ of images and their
-// prompts, [..., BaseHidden].
-func baseFeatures(scope *mlm.Scope, img, txt *Node) *Node {
+// prompts, [..., BaseHidden], with dropout when training.
+func baseFeatures(scope *mlm.Scope, cfg Config, img, txt *Node, training bool) *Node {
 	g := img.Graph()
 	imgN := layerNorm(img, param(scope, g, "in/img_norm_gain"), param(scope, g, "in/img_norm_bias"))
 	x := Concatenate([]*Node{imgN, txt}, -1)
-	return nn.Dense(x, param(scope, g, "base/w1"), param(scope, g, "base/b1"), compute.DenseLayoutInputOutputs, activation.TypeRelu)
+	h := nn.Dense(x, param(scope, g, "base/w1"), param(scope, g, "base/b1"), compute.DenseLayoutInputOutputs, activation.TypeRelu)
+	return dropout(scope, h, cfg.Dropout, training)
 }
 
 // baseHead is the base part of the score, [B, T, 2] with a zero second
 // column so that it adds to s+ only: φ(target)·w2, the same for everyone,
 // plus φ(target)·taste when the taste head is on (taste [B, BaseHidden]).
-func baseHead(scope *mlm.Scope, taste, img, txt *Node) *Node {
+func baseHead(scope *mlm.Scope, cfg Config, taste, img, txt *Node, training bool) *Node {
 	g := img.Graph()
-	h := baseFeatures(scope, img, txt)             // [B, T, Hb]
-	u := dense(h, param(scope, g, "base/w2"), nil) // [B, T, 1]
+	h := baseFeatures(scope, cfg, img, txt, training) // [B, T, Hb]
+	u := dense(h, param(scope, g, "base/w2"), nil)    // [B, T, 1]
 	if taste != nil {
 		u = Add(u, InsertAxes(Einsum("bth,bh->bt", h, taste), -1))
 	}
@@ -390,10 +391,10 @@ func baseHead(scope *mlm.Scope, taste, img, txt *Node) *Node {
 // (a pair is a liked slot followed by a disliked one, as pairDiff reads
 // them), through a one-hidden-layer MLP, [B, BaseHidden]. An empty history
 // gives the MLP's answer for a zero mean.
-func tasteVector(scope *mlm.Scope, img, txt, label *Node) *Node {
+func tasteVector(scope *mlm.Scope, cfg Config, img, txt, label *Node, training bool) *Node {
 	g := img.Graph()
 	B, H := img.Shape().Dim(0), img.Shape().Dim(1)
-	phi := baseFeatures(scope, img, txt) // [B, H, Hb]
+	phi := baseFeatures(scope, cfg, img, txt, training) // [B, H, Hb]
 	Hb := phi.Shape().Dim(2)
 	mean := Zeros(g, shapes.Make(dtypes.Float32, B, Hb))
 	if H >= 2 {
