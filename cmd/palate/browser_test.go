@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -244,4 +245,54 @@ func order(list string) string {
 		ids = append(ids, id)
 	}
 	return strings.Join(ids, ",")
+}
+
+// TestDemoReuses runs a tiny demo twice in one directory: the second run
+// reuses the world, the model and the database, and both serve the page.
+func TestDemoReuses(t *testing.T) {
+	dir := t.TempDir()
+	for run := range 2 {
+		ctx, cancel := context.WithCancel(context.Background())
+		var out, errOut syncBuffer
+		done := make(chan int, 1)
+		go func() {
+			done <- Main(ctx, []string{"demo", "--dir", dir, "--users", "12", "--comparisons", "8", "--steps", "4", "--addr", "127.0.0.1:0"}, &out, &errOut)
+		}()
+		re := regexp.MustCompile(`open (http://\S+/)`)
+		var url string
+		for deadline := time.Now().Add(2 * time.Minute); url == "" && time.Now().Before(deadline); {
+			if m := re.FindStringSubmatch(out.String()); m != nil {
+				url = m[1]
+				break
+			}
+			select {
+			case code := <-done:
+				t.Fatalf("run %d: demo exited %d:\n%s\n%s", run, code, out.String(), errOut.String())
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+		if url == "" {
+			t.Fatalf("run %d: demo not ready:\n%s", run, errOut.String())
+		}
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			t.Fatalf("run %d: page %d %s", run, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		users, err := newClient(strings.TrimSuffix(url, "/")).Users(context.Background())
+		if err != nil || len(users.Users) != 12 {
+			t.Fatalf("run %d: users %v %v", run, users, err)
+		}
+		cancel()
+		if code := <-done; code != 0 {
+			t.Fatalf("run %d: exit %d: %s", run, code, errOut.String())
+		}
+		reused := strings.Count(errOut.String(), "demo: reusing")
+		if (run == 0 && reused != 0) || (run == 1 && reused != 3) {
+			t.Fatalf("run %d: %d reuse messages:\n%s", run, reused, errOut.String())
+		}
+	}
 }
