@@ -363,7 +363,7 @@ $("guide-form").addEventListener("submit", async (ev) => {
     const fig = (pic, what) => el("figure", {}, picture(pic.id, `${what}: ${pic.prompt}`),
       el("figcaption", { text: `${what}: P(like) ${pct(pic.p_like)}` }), el("small", { text: pic.prompt }));
     out.replaceChildren(fig(g.unguided, "Unguided"), fig(g.guided, `Guided (${g.method})`),
-      el("p", { text: `${g.calls} generator calls, ${g.seconds.toFixed(1)} s` + (g.cold_start ? "; cold start: guided by the non-personal score" : "") + (g.negative ? `; negative prompt: ${g.negative}` : "") }));
+      el("p", { text: `${g.calls} generator calls, ${g.seconds.toFixed(2)} s` + (g.cold_start ? "; cold start: guided by the non-personal score" : "") + (g.negative ? `; negative prompt: ${g.negative}` : "") }));
   } catch (e) { out.replaceChildren(); showError(e); }
 });
 
