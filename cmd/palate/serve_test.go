@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -123,15 +124,15 @@ func TestServeRefusals(t *testing.T) {
 		want string
 	}{
 		"open address without keys": {[]string{"serve", "--addr", "0.0.0.0:0", "--model", dir}, 1, "refusing to listen on 0.0.0.0:0 without keys"},
-		"sqlite not built":          {[]string{"serve", "--db", "sqlite:x.db"}, 1, "not_implemented"},
-		"bad db":                    {[]string{"serve", "--db", "mysql://x"}, 1, `--db "mysql://x"`},
+		"sqlite missing directory":  {[]string{"serve", "--db", "sqlite:" + filepath.Join(t.TempDir(), "no", "x.db")}, 1, "unable to open database file"},
+		"bad db":                    {[]string{"serve", "--db", "mysql://x"}, 1, `store URL "mysql://x"`},
 		"bad model":                 {[]string{"serve", "--model", t.TempDir()}, 1, "manifest"},
 		"publish mem":               {[]string{"model", "publish", "--db", "mem:", "--model", dir}, 0, "published model"},
 		"publish no model":          {[]string{"model", "publish", "--db", "mem:"}, 2, "--model is required"},
 		"publish bad flag":          {[]string{"model", "publish", "--bogus"}, 2, "bogus"},
 		"model no subcommand":       {[]string{"model"}, 2, "publish"},
 		"publish missing dir":       {[]string{"model", "publish", "--model", "/nonexistent/m"}, 1, "not found"},
-		"publish postgres":          {[]string{"model", "publish", "--db", "postgres://h/db", "--model", dir}, 1, "not_implemented"},
+		"publish postgres no host":  {[]string{"model", "publish", "--db", "postgres://nohost.invalid/db", "--model", dir}, 1, "unavailable"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
