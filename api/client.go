@@ -180,3 +180,29 @@ func decodeError(status int, data []byte) error {
 	}
 	return &palate.Error{Code: Code(status), Message: fmt.Sprintf("HTTP %d %s: %s", status, http.StatusText(status), text)}
 }
+
+// ImageFile returns the picture file of a stored image
+// (GET /v1/images/{id}/file).
+func (c *Client) ImageFile(ctx context.Context, id string) ([]byte, error) {
+	return c.raw(ctx, http.MethodGet, "/v1/images/"+url.PathEscape(id)+"/file", nil)
+}
+
+// Generate makes, embeds and stores fresh pictures (POST /v1/generate).
+func (c *Client) Generate(ctx context.Context, req GenerateRequest) (*GenerateResponse, error) {
+	var out GenerateResponse
+	return &out, c.do(ctx, http.MethodPost, "/v1/generate", req, &out)
+}
+
+// Map returns every person with a usable history as a point of the taste
+// map (GET /v1/map).
+func (c *Client) Map(ctx context.Context) (*MapResponse, error) {
+	var out MapResponse
+	return &out, c.do(ctx, http.MethodGet, "/v1/map", nil, &out)
+}
+
+// Guide makes a picture guided toward user's taste and an unguided one
+// (POST /v1/users/{user}/guide).
+func (c *Client) Guide(ctx context.Context, user string, req GuideRequest) (*GuideResponse, error) {
+	var out GuideResponse
+	return &out, c.do(ctx, http.MethodPost, "/v1/users/"+url.PathEscape(user)+"/guide", req, &out)
+}

@@ -101,6 +101,9 @@ type Candidate struct {
 // (POST /v1/users/{user}/rank).
 type RankRequest struct {
 	Candidates []Candidate `json:"candidates"`
+	// Personal false ranks against an empty history: the model's
+	// non-personal (cold-start) score, for comparison. Default true.
+	Personal *bool `json:"personal,omitempty"`
 }
 
 // RankResult is one candidate's verdict.
@@ -180,6 +183,9 @@ type Profile struct {
 	// TopDisliked images they disliked, lowest score first (n of each).
 	TopLiked    []ImageScore `json:"top_liked"`
 	TopDisliked []ImageScore `json:"top_disliked"`
+	// Truth is the person's true taste when the server's data is a taste
+	// world that knows them; absent otherwise.
+	Truth *TrueTaste `json:"truth,omitempty"`
 }
 
 // UserSummary counts one person's records.
@@ -214,6 +220,9 @@ type ModelInfo struct {
 	// summary, as saved in the checkpoint.
 	Config  json.RawMessage `json:"config"`
 	Summary json.RawMessage `json:"summary,omitempty"`
+	// Bench is the accuracy table of the bench report the server was
+	// started with (--bench), if any.
+	Bench []BenchRow `json:"bench,omitempty"`
 }
 
 // Health answers /healthz and /readyz.

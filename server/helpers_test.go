@@ -54,6 +54,9 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
+	if tinyWorldDir != "" {
+		os.RemoveAll(tinyWorldDir)
+	}
 	os.Exit(code)
 }
 

@@ -48,6 +48,10 @@ func (s *Server) buildRoutes() (patterns []string, mux, probe *http.ServeMux) {
 		{"GET /v1/users/{user}/profile", read, s.profile},
 		{"GET /v1/users", read, s.users},
 		{"GET /v1/model", read, s.modelInfo},
+		{"GET /v1/images/{id}/file", read, s.imageFile},
+		{"POST /v1/generate", write, s.generate},
+		{"GET /v1/map", read, s.tasteMap},
+		{"POST /v1/users/{user}/guide", write, s.guideUser},
 		{"GET /v1/openapi.json", open, s.openAPI},
 		{"GET /healthz", open, s.healthz},
 		{"GET /readyz", open, s.readyz},
@@ -63,6 +67,10 @@ func (s *Server) buildRoutes() (patterns []string, mux, probe *http.ServeMux) {
 	mux.Handle(metricsRoute, s.instrument(metricsRoute, s.metrics.handler()))
 	probe.Handle(metricsRoute, nop)
 	patterns = append(patterns, metricsRoute)
+	// The web page (not part of the API; it calls the API like any client).
+	page := s.pageHandler()
+	mux.Handle("GET /{$}", s.instrument("GET /", page))
+	mux.Handle("GET /ui/", s.instrument("GET /ui/", page))
 	// Everything else: the JSON error shape for 404 and 405.
 	mux.Handle("/", s.wrap(route{"", open, s.noRoute}))
 	return patterns, mux, probe

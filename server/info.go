@@ -38,7 +38,7 @@ func (s *Server) modelInfo(w http.ResponseWriter, r *http.Request) error {
 		Version: m.version, Source: m.source,
 		Embedder: ck.Embedder.Name, EmbedderDim: ck.Embedder.Dim,
 		TextEmbedder: ck.TextEmbedder.Name, TextEmbedderDim: ck.TextEmbedder.Dim,
-		Loaded: m.loaded, Config: cfg, Summary: m.summary,
+		Loaded: m.loaded, Config: cfg, Summary: m.summary, Bench: s.bench,
 	})
 }
 

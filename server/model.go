@@ -23,6 +23,8 @@ type modelState struct {
 	source  string
 	loaded  time.Time
 	summary json.RawMessage
+	// cold is the empty history's context: the model's non-personal score.
+	cold *scorer.Context
 }
 
 // current returns the model being served, or EUNAVAILABLE.
@@ -58,7 +60,7 @@ func (s *Server) prepare(ctx context.Context, ck *train.Checkpoint, version, sou
 	if err != nil {
 		return nil, palate.Errorf(palate.EINTERNAL, "model %s: %w", version, err)
 	}
-	return &modelState{sc: sc, version: version, source: source, loaded: s.now(), summary: sum}, nil
+	return &modelState{sc: sc, version: version, source: source, loaded: s.now(), summary: sum, cold: c}, nil
 }
 
 // install makes m the served model and drops every cache of the old one.

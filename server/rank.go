@@ -17,6 +17,7 @@ import (
 // errors name the candidate.
 type rankRequest struct {
 	Candidates []json.RawMessage `json:"candidates"`
+	Personal   *bool             `json:"personal"`
 }
 
 func (s *Server) rank(w http.ResponseWriter, r *http.Request) error {
@@ -50,8 +51,10 @@ func (s *Server) rank(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	uc, err := s.context(ctx, m, user)
-	if err != nil {
+	var uc *userContext
+	if req.Personal != nil && !*req.Personal {
+		uc = &userContext{m: m, c: m.cold}
+	} else if uc, err = s.context(ctx, m, user); err != nil {
 		return err
 	}
 	res, err := s.score(ctx, m, uc, in)
@@ -204,7 +207,8 @@ func (s *Server) profile(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := api.Profile{User: user, Model: m.version, Comparisons: h.comparisons, Votes: h.votes,
 		ColdStart: uc.c.ColdStart, HistoryItems: uc.c.Items, HistorySkipped: uc.skipped,
-		Descriptor: []float32{}, TopLiked: []api.ImageScore{}, TopDisliked: []api.ImageScore{}}
+		Descriptor: []float32{}, TopLiked: []api.ImageScore{}, TopDisliked: []api.ImageScore{},
+		Truth: s.trueTaste(user)}
 	if uc.c.ColdStart {
 		return writeJSON(w, http.StatusOK, out)
 	}

@@ -24,7 +24,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"palate"
+	"palate/api"
 	"palate/features"
+	"palate/guide"
 	"palate/scorer"
 )
 
@@ -123,6 +125,21 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock for records sent without a time (time.Now when nil).
 	Now func() time.Time
+
+	// Images is the dataset directory that stored images' paths are
+	// relative to (GET /v1/images/{id}/file). When it holds a taste world
+	// (world.json), the server also draws pictures with the world's
+	// renderer and reports its people's true taste.
+	Images string
+	// Generated is the directory where pictures the server makes are kept
+	// (POST /v1/generate, guide); without it the server makes none.
+	Generated string
+	// Generator makes pictures; nil takes the taste world's renderer when
+	// Images holds one.
+	Generator guide.Generator
+	// Bench is a bench report (palate bench --json) whose accuracy table
+	// GET /v1/model shows.
+	Bench string
 }
 
 // Server serves palate's HTTP API. Create it with New, serve Handler, and
@@ -138,6 +155,12 @@ type Server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	scOpts   scorer.Options
+
+	imagesDir    string
+	generatedDir string
+	gen          guide.Generator
+	world        *tasteWorld
+	bench        []api.BenchRow
 
 	model     atomic.Pointer[modelState]
 	loadErr   atomic.Pointer[string]
@@ -182,6 +205,24 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if s.embedder == nil {
 		s.embedder = features.NewPixels()
+	}
+	s.imagesDir, s.generatedDir, s.gen = cfg.Images, cfg.Generated, cfg.Generator
+	if s.imagesDir != "" {
+		tw, err := loadWorld(s.imagesDir)
+		if err != nil {
+			return nil, err
+		}
+		s.world = tw
+		if tw != nil && s.gen == nil {
+			s.gen = guide.NewWorld(tw.cfg.ImageSize)
+		}
+	}
+	if cfg.Bench != "" {
+		rows, err := readBench(cfg.Bench)
+		if err != nil {
+			return nil, err
+		}
+		s.bench = rows
 	}
 	slots := cfg.MaxComputations
 	if slots <= 0 {

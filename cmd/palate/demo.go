@@ -5,47 +5,118 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
+	"palate"
+	"palate/model"
+	"palate/server"
+	"palate/train"
 	"palate/world"
 )
+
+// defaultDemoSteps is how long the demo trains: about a minute and a half
+// on 2 cores, so the whole demo is ready in under 3 minutes.
+const defaultDemoSteps = 150
 
 func init() {
 	register(&command{
 		name:    "demo",
-		summary: "build a small taste world on embedded defaults and show what palate does with it",
-		long: `Builds a small taste world into --dir (reused on later runs) and prints
-its summary. Later steps of the demo (training, the web page) reuse what was
-built.`,
+		summary: "build a small taste world, train a model on it and serve the web page",
+		long: `Builds a small taste world into --dir/world, trains a model on it briefly
+(--dir/model), loads it into an embedded SQLite database (--dir/palate.db)
+and serves the web page and the API at --addr. Each step is skipped when
+its result is already in --dir, so later runs start in seconds. Ctrl-C
+stops the server.`,
 		setup: func(fs *flag.FlagSet) func(context.Context, *Env) error {
 			dir := fs.String("dir", "palate-demo", "working `directory` for the demo's world, model and database")
 			users := fs.Int("users", 200, "people in the demo world")
+			steps := fs.Int("steps", defaultDemoSteps, "training steps")
+			addr := fs.String("addr", "127.0.0.1:8080", "`host:port` to serve on (port 0 picks a free one)")
+			bench := fs.String("bench", "", "bench report `file` (palate bench --json) to show in the model panel")
+			maxComp := fs.Int("comparisons", 0, "most comparisons per person (0: the world's default); small for quick tests")
 			return func(ctx context.Context, env *Env) error {
+				start := time.Now()
 				wdir := filepath.Join(*dir, "world")
 				cfg := world.DefaultConfig()
 				cfg.Users = *users
+				if *maxComp > 0 {
+					cfg.ComparisonsPerUser = world.Range{Min: min(cfg.ComparisonsPerUser.Min, *maxComp), Max: *maxComp}
+					cfg.VotesPerUser = world.Range{Min: min(cfg.VotesPerUser.Min, *maxComp/2), Max: max(1, *maxComp/2)}
+				}
 				s, err := loadOrBuildWorld(ctx, cfg, wdir, env)
 				if err != nil {
 					return err
 				}
 				printSummary(env.Stdout, cfg, s, wdir)
 				mdir := filepath.Join(*dir, "model")
-				fmt.Fprintf(env.Stdout, "\nnext:\n  palate train --data %s --out %s\n  palate score --model %s --data %s --user %s --images %s-i0,%s-i1\n  palate similar --model %s --data %s --user %s\n",
-					wdir, mdir, mdir, wdir, firstUser(cfg), firstUser(cfg), firstUser(cfg), mdir, wdir, firstUser(cfg))
-				return nil
+				if err := demoTrain(ctx, env, wdir, mdir, *steps); err != nil {
+					return err
+				}
+				db := "sqlite:" + filepath.Join(*dir, "palate.db")
+				marker := filepath.Join(*dir, "palate.db.imported")
+				if _, err := os.Stat(marker); err != nil {
+					if err := importDB(ctx, env, importOptions{DB: db, Data: wdir}); err != nil {
+						return err
+					}
+					if err := os.WriteFile(marker, []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644); err != nil {
+						return palate.Errorf(palate.EINTERNAL, "demo: %w", err)
+					}
+				} else {
+					fmt.Fprintf(env.Stderr, "demo: reusing the database %s\n", db)
+				}
+				st, err := openStore(ctx, db)
+				if err != nil {
+					return err
+				}
+				defer st.Close()
+				srv, err := server.New(ctx, server.Config{
+					Store: st, ModelDir: mdir, Images: wdir, Generated: filepath.Join(*dir, "generated"), Bench: *bench,
+					Logger: slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+				})
+				if err != nil {
+					return err
+				}
+				defer srv.Close()
+				ln, err := srv.Listen(ctx, *addr)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(env.Stdout, "\npalate demo ready in %s: open http://%s/ (Ctrl-C stops)\n", time.Since(start).Round(time.Second), ln.Addr())
+				return srv.Serve(ctx, ln)
 			}
 		},
 	})
 }
 
-// firstUser is the id of person 0 of a world made from cfg.
-func firstUser(cfg world.Config) string {
-	w, err := world.New(cfg)
-	if err != nil {
-		return "u0"
+// demoTrain trains a model on the world at wdir into mdir unless mdir
+// already holds a checkpoint.
+func demoTrain(ctx context.Context, env *Env, wdir, mdir string, steps int) error {
+	if _, err := train.Load(mdir); err == nil {
+		fmt.Fprintf(env.Stderr, "demo: reusing the model in %s\n", mdir)
+		return nil
 	}
-	return w.UserID(0)
+	tc := trainConfig{Model: model.DefaultConfig(), Train: train.DefaultOptions()}
+	tc.Train.Steps = steps
+	tc.Train.EvalEvery = max(10, steps/5)
+	hd, err := loadHistory(wdir, "pixels-v1", tc.Model.TextDim)
+	if err != nil {
+		return err
+	}
+	tc.Train.OutDir = mdir
+	tc.Train.Log = env.Stderr
+	tc.Train.Embedder = train.EmbedderInfo{Name: hd.Emb.Embedder, Dim: hd.Emb.Dim}
+	tc.Train.TextEmbedder = train.EmbedderInfo{Name: hd.TextName, Dim: len(hd.Text[0])}
+	fmt.Fprintf(env.Stderr, "demo: training a model for %d steps into %s\n", steps, mdir)
+	ck, err := train.OnData(ctx, hd, tc.Model, tc.Train, tc.Data)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "model: %d steps in %.0f s, best validation pairwise accuracy %.1f%%\n",
+		ck.Summary.Steps, ck.Summary.WallSeconds, 100*ck.Summary.BestValAccuracy)
+	return nil
 }
 
 // loadOrBuildWorld returns the summary of the world at dir when it was

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"palate/server"
@@ -39,6 +40,9 @@ Ctrl-C stops it after the requests in flight.`,
 			maxPixels := fs.Int("max-image-pixels", server.DefaultLimits.MaxImagePixels, "most pixels (width×height) in one uploaded picture")
 			maxComp := fs.Int("max-computations", 1, "most model computations at once; more requests wait")
 			timeout := fs.Duration("timeout", server.DefaultLimits.RequestTimeout, "longest time spent on one request")
+			images := fs.String("images", "", "dataset `directory` whose picture files the server serves (a taste world also gives the generator and true tastes)")
+			generated := fs.String("generated", "", "`directory` for pictures the server generates (default: beside a sqlite database, else a temporary directory)")
+			bench := fs.String("bench", "", "bench report `file` (palate bench --json) shown by GET /v1/model")
 			return func(ctx context.Context, env *Env) error {
 				st, err := openStore(ctx, *db)
 				if err != nil {
@@ -46,6 +50,19 @@ Ctrl-C stops it after the requests in flight.`,
 				}
 				defer st.Close()
 				log := slog.New(slog.NewTextHandler(env.Stderr, nil))
+				gdir := *generated
+				if gdir == "" {
+					if f, ok := strings.CutPrefix(*db, "sqlite:"); ok {
+						gdir = f + ".generated"
+					} else {
+						tmp, err := os.MkdirTemp("", "palate-generated-")
+						if err != nil {
+							return err
+						}
+						defer os.RemoveAll(tmp)
+						gdir = tmp
+					}
+				}
 				srv, err := server.New(ctx, server.Config{
 					Store:    st,
 					ModelDir: *modelDir,
@@ -56,6 +73,9 @@ Ctrl-C stops it after the requests in flight.`,
 					CacheUsers:      *cacheUsers,
 					MaxComputations: *maxComp,
 					Logger:          log,
+					Images:          *images,
+					Generated:       gdir,
+					Bench:           *bench,
 				})
 				if err != nil {
 					return err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -124,6 +125,7 @@ func TestServeRefusals(t *testing.T) {
 	}{
 		"open address without keys": {[]string{"serve", "--addr", "0.0.0.0:0", "--model", dir}, 1, "refusing to listen on 0.0.0.0:0 without keys"},
 		"sqlite without a file":     {[]string{"serve", "--db", "sqlite:"}, 1, "names no file"},
+		"sqlite missing directory":  {[]string{"serve", "--db", "sqlite:" + filepath.Join(t.TempDir(), "no", "x.db")}, 1, "unable to open database file"},
 		"bad db":                    {[]string{"serve", "--db", "mysql://x"}, 1, `store URL "mysql://x"`},
 		"bad model":                 {[]string{"serve", "--model", t.TempDir()}, 1, "manifest"},
 		"publish mem":               {[]string{"model", "publish", "--db", "mem:", "--model", dir}, 0, "published model"},

@@ -1,0 +1,298 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// startDemo runs a tiny `palate demo` in dir on a free port and returns
+// its URL once the page is ready.
+func startDemo(t *testing.T, dir string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, []string{"demo", "--dir", dir, "--users", "30", "--comparisons", "16", "--steps", "20",
+			"--addr", "127.0.0.1:0", "--bench", filepath.Join("..", "..", "docs", "bench-quick-default.json")}, &out, &errOut)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("demo exited %d: %s", code, errOut.String())
+		}
+	})
+	re := regexp.MustCompile(`open (http://\S+/)`)
+	deadline := time.Now().Add(3 * time.Minute)
+	for time.Now().Before(deadline) {
+		if m := re.FindStringSubmatch(out.String()); m != nil {
+			return m[1]
+		}
+		select {
+		case code := <-done:
+			done <- code
+			t.Fatalf("demo exited %d before it was ready:\n%s\n%s", code, out.String(), errOut.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.Fatalf("demo not ready after 3 minutes:\n%s\n%s", out.String(), errOut.String())
+	return ""
+}
+
+// chromium finds Debian's headless browser.
+func chromium(t *testing.T) string {
+	t.Helper()
+	if os.Getenv("PALATE_SKIP_BROWSER") == "1" {
+		t.Skip("PALATE_SKIP_BROWSER=1: browser tests skipped")
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Fatal("no chromium on PATH: install it (apt-get install -y chromium chromium-driver; .ci/run does) or set PALATE_SKIP_BROWSER=1")
+	return ""
+}
+
+// TestBrowser drives the demo's web page in headless Chromium: a new
+// person makes 10 picks with the keyboard, the picks reach the store, the
+// For-you ranking moves and differs from the non-personal one, and a
+// click on the taste map opens another person. It saves the README's
+// screenshots into docs/screenshots/.
+func TestBrowser(t *testing.T) {
+	exe := chromium(t)
+	dir := t.TempDir()
+	url := startDemo(t, dir)
+	shots := filepath.Join("..", "..", "docs", "screenshots")
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
+		chromedp.DisableGPU, chromedp.WindowSize(1100, 900))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelA()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	defer cancelT()
+
+	// Collect console errors, warnings and exceptions from the start.
+	var mu sync.Mutex
+	var consoleErrs []string
+	msgs := chromedp.Console(ctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleWarning || m.IsException() {
+				mu.Lock()
+				consoleErrs = append(consoleErrs, m.String())
+				mu.Unlock()
+			}
+		}
+	}()
+
+	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	eval := func(expr string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+		if err != nil {
+			t.Fatalf("evaluate %s: %v", expr, err)
+		}
+		return v
+	}
+	shot := func(name string) {
+		t.Helper()
+		run("settle", chromedp.Sleep(300*time.Millisecond))
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(shots, name), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wait := func(what, cond string) {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+			page, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("status").textContent + " | error: " + document.getElementById("error").textContent`))
+			t.Fatalf("%s: %v (page: %s)", what, err, page)
+		}
+	}
+	imagesLoaded := `[...document.querySelectorAll("main > section:not([hidden]) img")].every(i => i.complete && i.naturalWidth > 0)`
+
+	// Start as a new user.
+	run("open the page", chromedp.Navigate(url+"#rate"), chromedp.WaitVisible(chromedp.ID("new-user")))
+	run("new user", chromedp.Click(chromedp.ID("new-user")))
+	wait("first pair", `document.getElementById("img-left").naturalWidth > 0 && document.getElementById("img-right").naturalWidth > 0`)
+	user := eval(`document.getElementById("user-select").value`)
+	if !strings.HasPrefix(user, "you-") {
+		t.Fatalf("new user id %q", user)
+	}
+
+	// The For-you ranking before any pick is the cold start.
+	pList := `[...document.querySelectorAll("#foryou-personal li")].map(li => li.dataset.id + "=" + li.dataset.p).join(",")`
+	gList := `[...document.querySelectorAll("#foryou-general li")].map(li => li.dataset.id + "=" + li.dataset.p).join(",")`
+	run("for you, cold", chromedp.Navigate(url+"#foryou"))
+	wait("for-you grid", `document.querySelectorAll("#foryou-personal li").length === 12`)
+	before, general := eval(pList), eval(gList)
+	if before != general {
+		t.Fatalf("a new user's ranking should be the non-personal one:\n%s\n%s", before, general)
+	}
+
+	// Ten picks with the keyboard.
+	run("back to rating", chromedp.Navigate(url+"#rate"))
+	wait("pair", `document.getElementById("img-left").naturalWidth > 0`)
+	keys := []string{kb.ArrowLeft, kb.ArrowLeft, kb.ArrowRight, kb.ArrowLeft, " ", kb.ArrowLeft, kb.ArrowRight, kb.ArrowLeft, kb.ArrowDown, kb.ArrowLeft}
+	for i, k := range keys {
+		run(fmt.Sprintf("pick %d", i+1), chromedp.KeyEvent(k))
+		wait(fmt.Sprintf("pick %d recorded", i+1), fmt.Sprintf(`document.getElementById("pick-count").textContent === "%d" && !document.getElementById("img-left").src.endsWith("/")`, i+1))
+	}
+	wait("top picks", `document.querySelectorAll("#rate-top li").length === 6 && `+imagesLoaded)
+	shot("rate.png")
+
+	// The picks reached the store.
+	st, err := openStore(context.Background(), "sqlite:"+filepath.Join(dir, "palate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := st.History(context.Background(), user)
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Comparisons) != 9 || len(h.Votes) != 2 {
+		t.Fatalf("store holds %d comparisons and %d votes of %s; want 9 and 2 (one \"both bad\")", len(h.Comparisons), len(h.Votes), user)
+	}
+	ties := 0
+	for _, c := range h.Comparisons {
+		if c.Label0 == 0.5 {
+			ties++
+		}
+	}
+	if ties != 1 {
+		t.Fatalf("%d ties recorded, want 1 (space)", ties)
+	}
+
+	// The ranking moved and is no longer the non-personal one.
+	run("for you, after", chromedp.Navigate(url+"#foryou"))
+	wait("personal ranking", `document.getElementById("foryou-state").textContent.startsWith("read against") && document.querySelectorAll("#foryou-personal li").length === 12 && `+imagesLoaded)
+	run("let a late answer land", chromedp.Sleep(200*time.Millisecond))
+	after, generalAfter, state := eval(pList), eval(gList), eval(`document.getElementById("foryou-state").textContent`)
+	if after == before {
+		t.Fatal("the For-you ranking did not change after 10 picks")
+	}
+	if after == generalAfter {
+		t.Fatal("the For-you ranking equals the non-personal one after 10 picks")
+	}
+	if generalAfter != general {
+		t.Fatalf("the non-personal ranking changed with the person's picks:\n%s\n%s", general, generalAfter)
+	}
+	t.Logf("for you: %s; order changed: %v", state, order(after) != order(before))
+	shot("foryou.png")
+
+	// The taste map; a click opens another person.
+	run("map", chromedp.Navigate(url+"#map"))
+	wait("map points", `document.querySelectorAll("#map-svg circle").length >= 10`)
+	shot("map.png")
+	other := eval(`document.querySelector("#map-svg circle:not(.me)").dataset.user`)
+	run("click the point", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#map-svg circle[data-user=%q]`, other))))
+	wait("profile opened", fmt.Sprintf(`location.hash === "#profile" && document.getElementById("user-select").value === %q && document.getElementById("profile-facts").textContent.includes(%q) && document.querySelector("#profile-truth .truth") !== null && `+imagesLoaded, other, other))
+	shot("profile.png")
+
+	// Guide and model panels render.
+	run("guide", chromedp.Navigate(url+"#guide"), chromedp.WaitVisible(chromedp.CSS("#guide-form button")), chromedp.Click(chromedp.CSS("#guide-form button")))
+	wait("guided pictures", `document.querySelectorAll("#guide-result figure").length === 2 && `+imagesLoaded)
+	shot("guide.png")
+	run("model", chromedp.Navigate(url+"#model"))
+	wait("model facts", `document.querySelectorAll("#model-bench table tr").length > 3 && document.getElementById("model-facts").textContent.includes("steps")`)
+	shot("model.png")
+
+	if msg := eval(`document.getElementById("error").hidden ? "" : document.getElementById("error").textContent`); msg != "" {
+		t.Fatalf("the page shows an error: %s", msg)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(consoleErrs) > 0 {
+		t.Fatalf("console errors:\n%s", strings.Join(consoleErrs, "\n"))
+	}
+}
+
+// order keeps the ids of a ranking list "id=p,id=p".
+func order(list string) string {
+	var ids []string
+	for _, e := range strings.Split(list, ",") {
+		id, _, _ := strings.Cut(e, "=")
+		ids = append(ids, id)
+	}
+	return strings.Join(ids, ",")
+}
+
+// TestDemoReuses runs a tiny demo twice in one directory: the second run
+// reuses the world, the model and the database, and both serve the page.
+func TestDemoReuses(t *testing.T) {
+	dir := t.TempDir()
+	for run := range 2 {
+		ctx, cancel := context.WithCancel(context.Background())
+		var out, errOut syncBuffer
+		done := make(chan int, 1)
+		go func() {
+			done <- Main(ctx, []string{"demo", "--dir", dir, "--users", "12", "--comparisons", "8", "--steps", "4", "--addr", "127.0.0.1:0"}, &out, &errOut)
+		}()
+		re := regexp.MustCompile(`open (http://\S+/)`)
+		var url string
+		for deadline := time.Now().Add(2 * time.Minute); url == "" && time.Now().Before(deadline); {
+			if m := re.FindStringSubmatch(out.String()); m != nil {
+				url = m[1]
+				break
+			}
+			select {
+			case code := <-done:
+				t.Fatalf("run %d: demo exited %d:\n%s\n%s", run, code, out.String(), errOut.String())
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+		if url == "" {
+			t.Fatalf("run %d: demo not ready:\n%s", run, errOut.String())
+		}
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			t.Fatalf("run %d: page %d %s", run, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		users, err := newClient(strings.TrimSuffix(url, "/")).Users(context.Background())
+		if err != nil || len(users.Users) != 12 {
+			t.Fatalf("run %d: users %v %v", run, users, err)
+		}
+		cancel()
+		if code := <-done; code != 0 {
+			t.Fatalf("run %d: exit %d: %s", run, code, errOut.String())
+		}
+		reused := strings.Count(errOut.String(), "demo: reusing")
+		if (run == 0 && reused != 0) || (run == 1 && reused != 3) {
+			t.Fatalf("run %d: %d reuse messages:\n%s", run, reused, errOut.String())
+		}
+	}
+}

@@ -1,0 +1,428 @@
+// palate's web page: a client of the public /v1 API, nothing more.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const el = (tag, attrs = {}, ...kids) => {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "text") e.textContent = v;
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v);
+  }
+  for (const k of kids) if (k != null) e.append(k);
+  return e;
+};
+const pct = (p) => (100 * p).toFixed(0) + "%";
+
+const state = {
+  user: "",
+  pair: null,         // {prompt, images}
+  nextPair: null,     // a promise of the pair after this one
+  picks: 0,
+  pool: null,         // For-you candidates: {prompt, images}
+  lastOrder: null,    // previous personal order of the pool, ids
+  ranking: null,      // {personal, general}
+  busy: false,
+  queued: [],         // picks made while the previous one was being recorded
+};
+
+// ---- API --------------------------------------------------------------
+
+function key() { return $("api-key").value.trim(); }
+
+async function api(method, path, body) {
+  const headers = {};
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (key()) headers["Authorization"] = "Bearer " + key();
+  const resp = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await resp.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
+  if (!resp.ok) {
+    const msg = data && data.error ? data.error.message : `HTTP ${resp.status}`;
+    const err = new Error(msg);
+    err.status = resp.status;
+    throw err;
+  }
+  return data;
+}
+
+function showError(e) {
+  $("error").textContent = e.message || String(e);
+  $("error").hidden = false;
+}
+function clearError() { $("error").hidden = true; }
+function status(msg) { $("status").textContent = msg; }
+
+// picture returns an <img> of a stored image (fetched with the key when
+// the server has keys, since an <img> cannot send headers).
+function picture(id, alt) {
+  const img = el("img", { alt: alt || "", loading: "lazy", width: "128", height: "128" });
+  const url = "/v1/images/" + encodeURIComponent(id) + "/file";
+  if (!key()) img.src = url;
+  else fetch(url, { headers: { Authorization: "Bearer " + key() } })
+    .then((r) => r.blob()).then((b) => { img.src = URL.createObjectURL(b); });
+  return img;
+}
+
+function newID(kind) {
+  const r = crypto.getRandomValues(new Uint32Array(2));
+  return `${kind}-${Date.now().toString(36)}-${r[0].toString(36)}${r[1].toString(36)}`;
+}
+
+// ---- people -----------------------------------------------------------
+
+async function loadUsers(select) {
+  const { users } = await api("GET", "/v1/users");
+  const sel = $("user-select");
+  sel.replaceChildren(el("option", { value: "", text: `choose one of ${users.length} people…` }));
+  const ids = users.map((u) => u.user);
+  if (select && !ids.includes(select)) ids.unshift(select);
+  for (const id of ids) {
+    const u = users.find((x) => x.user === id);
+    sel.append(el("option", { value: id, text: u ? `${id} (${u.comparisons} picks, ${u.votes} votes)` : `${id} (new)` }));
+  }
+  sel.value = select || "";
+}
+
+function setUser(id) {
+  state.user = id;
+  state.picks = 0;
+  state.lastOrder = null;
+  $("pick-count").textContent = "0";
+  localStorage.setItem("palate-user", id);
+  const sel = $("user-select");
+  if (![...sel.options].some((o) => o.value === id)) sel.append(el("option", { value: id, text: `${id} (new)` }));
+  sel.value = id;
+  status(`Rating as ${id}.`);
+  refreshHistoryCount();
+  show(currentView());
+}
+
+async function refreshHistoryCount() {
+  if (!state.user) return;
+  try {
+    const p = await api("GET", `/v1/users/${encodeURIComponent(state.user)}/profile?n=1`);
+    $("history-count").textContent = String(p.comparisons + p.votes);
+  } catch (e) { showError(e); }
+}
+
+// ---- views ------------------------------------------------------------
+
+const views = ["rate", "foryou", "profile", "map", "similar", "guide", "model"];
+function currentView() {
+  const v = location.hash.replace("#", "");
+  return views.includes(v) ? v : "rate";
+}
+
+async function show(view) {
+  clearError();
+  for (const s of document.querySelectorAll("main > section")) s.hidden = s.dataset.view !== view;
+  for (const a of document.querySelectorAll("nav a")) {
+    if (a.dataset.view === view) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
+  }
+  const needsUser = view !== "map" && view !== "model";
+  if (needsUser && !state.user) { status("Choose a person above, or start fresh as a new user."); return; }
+  try {
+    switch (view) {
+      case "rate": if (!state.pair) await nextPair(); await rankPool("rate"); break;
+      case "foryou": await rankPool("foryou"); break;
+      case "profile": await showProfile(); break;
+      case "map": await showMap(); break;
+      case "similar": await showSimilar(); break;
+      case "model": await showModel(); break;
+    }
+  } catch (e) { showError(e); }
+}
+
+// ---- rate -------------------------------------------------------------
+
+function fetchPair() { return api("POST", "/v1/generate", { n: 2 }); }
+
+async function nextPair() {
+  const pending = state.nextPair || fetchPair();
+  state.nextPair = null;
+  const pair = await pending;
+  state.pair = pair;
+  $("pair-prompt").textContent = pair.prompt;
+  for (const [side, im] of [["left", pair.images[0]], ["right", pair.images[1]]]) {
+    const img = $("img-" + side);
+    img.src = "";
+    img.alt = `${side} picture for “${pair.prompt}”`;
+    img.replaceWith(Object.assign(picture(im.id, img.alt), { id: "img-" + side, width: 256, height: 256 }));
+  }
+  state.nextPair = fetchPair(); // prefetch
+  state.nextPair.catch(() => { state.nextPair = null; });
+}
+
+// pick records the choice: 1 left, 0 right, 0.5 can't decide, "bad" both.
+async function pick(choice) {
+  if (!state.pair || !state.user) return;
+  if (state.busy) { state.queued.push(choice); return; } // kept for when this pick is done
+  state.busy = true;
+  clearError();
+  const [a, b] = state.pair.images;
+  try {
+    if (choice === "bad") {
+      await api("POST", "/v1/votes", { items: [
+        { id: newID("v"), user: state.user, image: a.id, vote: "dislike" },
+        { id: newID("v"), user: state.user, image: b.id, vote: "dislike" },
+      ] });
+    } else {
+      await api("POST", "/v1/comparisons", {
+        id: newID("c"), user: state.user, prompt: state.pair.prompt, image_0: a.id, image_1: b.id, label_0: choice,
+      });
+    }
+    state.picks++;
+    $("pick-count").textContent = String(state.picks);
+    $("history-count").textContent = String(Number($("history-count").textContent) + (choice === "bad" ? 2 : 1));
+    const label = { 1: "left", 0: "right", 0.5: "can't decide", bad: "both bad" }[choice];
+    status(`Recorded: ${label}. ${state.picks} picks this session.`);
+    await nextPair();
+  } catch (e) { showError(e); state.queued = []; } finally { state.busy = false; }
+  if (state.picks % 3 === 0) rankPool("rate").catch(showError);
+  if (state.queued.length) pick(state.queued.shift());
+}
+
+document.addEventListener("keydown", (ev) => {
+  if (currentView() !== "rate" || ev.altKey || ev.ctrlKey || ev.metaKey) return;
+  const t = ev.target;
+  if (t && (t.tagName === "INPUT" || t.tagName === "SELECT" || t.tagName === "TEXTAREA")) return;
+  const choice = { ArrowLeft: 1, ArrowRight: 0, " ": 0.5, ArrowDown: "bad" }[ev.key];
+  if (choice === undefined) return;
+  ev.preventDefault();
+  pick(choice);
+});
+
+// ---- For you ----------------------------------------------------------
+
+async function newPool() {
+  state.pool = await api("POST", "/v1/generate", { n: 12 });
+  state.lastOrder = null;
+}
+
+async function rankPool(where) {
+  if (!state.user) return;
+  if (!state.pool) await newPool();
+  const cands = state.pool.images.map((im) => ({ id: im.id }));
+  const path = `/v1/users/${encodeURIComponent(state.user)}/rank`;
+  const [personal, general] = await Promise.all([
+    api("POST", path, { candidates: cands }),
+    api("POST", path, { candidates: cands, personal: false }),
+  ]);
+  const before = state.lastOrder;
+  state.lastOrder = personal.order.map((i) => state.pool.images[i].id);
+  state.ranking = { personal, general, before };
+  if (where === "rate") {
+    fillGrid($("rate-top"), personal, before, 6);
+  } else {
+    $("foryou-prompt").textContent = state.pool.prompt;
+    $("foryou-state").textContent = personal.cold_start
+      ? "cold start: no history yet, so this is the non-personal ranking"
+      : `read against ${personal.history_items} history items`;
+    fillGrid($("foryou-personal"), personal, before);
+    fillGrid($("foryou-general"), general, null);
+  }
+}
+
+function fillGrid(list, res, before, limit) {
+  list.replaceChildren();
+  const ids = state.pool.images.map((im) => im.id);
+  res.order.slice(0, limit || res.order.length).forEach((i, rank) => {
+    const r = res.results[i];
+    const id = ids[i];
+    let move = null;
+    if (before) {
+      const was = before.indexOf(id);
+      if (was > rank) move = el("span", { class: "up", title: `up from ${was + 1}`, text: `▲${was - rank}` });
+      else if (was < rank) move = el("span", { class: "down", title: `down from ${was + 1}`, text: `▼${rank - was}` });
+    }
+    list.append(el("li", { "data-id": id, "data-p": r.p_like.toFixed(6) },
+      picture(id, `#${rank + 1}, P(like) ${pct(r.p_like)}`),
+      el("div", { class: "meta" }, el("span", { text: `#${rank + 1}` }), el("span", { text: `P(like) ${pct(r.p_like)}` }), move)));
+  });
+}
+
+// ---- profile ----------------------------------------------------------
+
+async function showProfile() {
+  const p = await api("GET", `/v1/users/${encodeURIComponent(state.user)}/profile?n=8`);
+  const facts = $("profile-facts");
+  const conf = p.cold_start
+    ? el("span", { class: "badge", text: "cold start: no usable history; the model ranks as for everyone" })
+    : el("span", { class: p.history_items >= 16 ? "badge ok" : "badge", text: p.history_items >= 16 ? "confident: a full history" : "learning: a short history" });
+  facts.replaceChildren(
+    el("dt", { text: "Person" }), el("dd", { text: p.user }),
+    el("dt", { text: "Recorded" }), el("dd", { text: `${p.comparisons} comparisons, ${p.votes} votes` }),
+    el("dt", { text: "History read" }), el("dd", { text: `${p.history_items} items (the model reads the most recent ones)` }),
+    el("dt", { text: "Confidence" }), el("dd", {}, conf),
+    el("dt", { text: "Model" }), el("dd", { text: p.model }),
+  );
+  const grid = (list, items) => {
+    list.replaceChildren();
+    if (!items.length) list.append(el("li", { text: "none yet" }));
+    for (const it of items) list.append(el("li", {}, picture(it.id, `P(like) ${pct(it.p_like)}`), el("div", { class: "meta", text: `P(like) ${pct(it.p_like)}` })));
+  };
+  grid($("profile-liked"), p.top_liked);
+  grid($("profile-disliked"), p.top_disliked);
+  const truth = $("profile-truth");
+  truth.replaceChildren();
+  if (p.truth) {
+    const words = (xs) => el("ul", {}, ...xs.map((x) => el("li", { text: `${x.words} (${x.effect > 0 ? "+" : ""}${x.effect.toFixed(2)})` })));
+    truth.append(el("div", { class: "truth" },
+      el("div", {}, el("h3", { text: `True taste (the world's secret): group ${p.truth.group}` + (p.truth.drift_to >= 0 ? `, drifting toward group ${p.truth.drift_to}` : "") }),
+        el("p", { text: "Style words that most raise this person's utility:" }), words(p.truth.likes)),
+      el("div", {}, el("h3", { text: "…and most lower it" }), words(p.truth.dislikes),
+        el("p", { text: "Compare with what the model learned: the liked and disliked pictures above, ranked by its P(like)." }))));
+  }
+}
+
+// ---- taste map --------------------------------------------------------
+
+const palette = ["#7a2e8f", "#1c7a3d", "#d9822b", "#1f5fa8", "#b3261e", "#5d8a1c", "#8a6d1c", "#2a8a8a", "#a8326e", "#555"];
+let mapData = null;
+
+async function showMap() {
+  mapData = await api("GET", "/v1/map");
+  drawMap();
+}
+
+function drawMap() {
+  const svg = $("map-svg");
+  svg.replaceChildren();
+  const pts = mapData.points;
+  const by = document.querySelector("input[name=colour]:checked").value;
+  const ns = "http://www.w3.org/2000/svg";
+  if (!pts.length) { $("map-caption").textContent = "No one has a usable history yet."; return; }
+  const xs = pts.map((p) => p.x), ys = pts.map((p) => p.y);
+  const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  const sx = (x) => 20 + 560 * (x - x0) / ((x1 - x0) || 1);
+  const sy = (y) => 400 - 380 * (y - y0) / ((y1 - y0) || 1);
+  let me = null;
+  for (const p of pts) {
+    const c = document.createElementNS(ns, "circle");
+    const k = by === "group" && p.group >= 0 ? p.group : p.cluster;
+    c.setAttribute("cx", sx(p.x).toFixed(1));
+    c.setAttribute("cy", sy(p.y).toFixed(1));
+    c.setAttribute("r", p.user === state.user ? 9 : 5);
+    c.setAttribute("fill", palette[k % palette.length]);
+    c.setAttribute("fill-opacity", "0.8");
+    c.setAttribute("data-user", p.user);
+    c.setAttribute("tabindex", "0");
+    c.setAttribute("role", "button");
+    c.setAttribute("aria-label", `${p.user}: cluster ${p.cluster}` + (p.group >= 0 ? `, true group ${p.group}` : ""));
+    if (p.user === state.user) { c.classList.add("me"); me = c; }
+    const title = document.createElementNS(ns, "title");
+    title.textContent = `${p.user} (cluster ${p.cluster}${p.group >= 0 ? ", group " + p.group : ""}; ${p.comparisons} picks, ${p.votes} votes)`;
+    c.append(title);
+    const open = () => { setUser(p.user); location.hash = "#profile"; };
+    c.addEventListener("click", open);
+    c.addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); open(); } });
+    svg.append(c);
+  }
+  if (me) svg.append(me); // on top
+  const inMap = pts.some((p) => p.user === state.user);
+  $("map-caption").textContent = `${pts.length} people, ${mapData.clusters} learned clusters` +
+    (mapData.groups ? `, ${mapData.groups} true groups` : "") +
+    (mapData.cold_start ? `; ${mapData.cold_start} without usable history are not shown` : "") +
+    (state.user ? (inMap ? `; ${state.user} is the large outlined point.` : `; ${state.user} has no usable history yet.`) : ".");
+}
+
+// ---- similar ----------------------------------------------------------
+
+async function showSimilar() {
+  const list = $("similar-list");
+  list.replaceChildren();
+  let sim;
+  try {
+    sim = await api("GET", `/v1/users/${encodeURIComponent(state.user)}/similar?n=6`);
+  } catch (e) {
+    if (e.status === 404) { list.append(el("li", { text: "Not yet: make a few picks first (" + e.message + ")." })); return; }
+    throw e;
+  }
+  for (const u of sim.users) {
+    const p = await api("GET", `/v1/users/${encodeURIComponent(u.user)}/profile?n=4`);
+    const grid = el("ol", { class: "grid small" }, ...p.top_liked.map((it) => el("li", {}, picture(it.id, `liked by ${u.user}`))));
+    const open = el("button", { type: "button", text: "open", onclick: () => { setUser(u.user); location.hash = "#profile"; } });
+    list.append(el("li", {}, el("strong", { text: u.user }), ` similarity ${u.similarity.toFixed(2)} `, open, grid));
+  }
+}
+
+// ---- guide ------------------------------------------------------------
+
+$("guide-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  if (!state.user) { status("Choose a person first."); return; }
+  clearError();
+  const out = $("guide-result");
+  out.replaceChildren(el("p", { text: "Generating…" }));
+  try {
+    const g = await api("POST", `/v1/users/${encodeURIComponent(state.user)}/guide`, {
+      prompt: $("guide-prompt").value, method: $("guide-method").value, n: Number($("guide-n").value),
+    });
+    const fig = (pic, what) => el("figure", {}, picture(pic.id, `${what}: ${pic.prompt}`),
+      el("figcaption", { text: `${what}: P(like) ${pct(pic.p_like)}` }), el("small", { text: pic.prompt }));
+    out.replaceChildren(fig(g.unguided, "Unguided"), fig(g.guided, `Guided (${g.method})`),
+      el("p", { text: `${g.calls} generator calls, ${g.seconds.toFixed(2)} s` + (g.cold_start ? "; cold start: guided by the non-personal score" : "") + (g.negative ? `; negative prompt: ${g.negative}` : "") }));
+  } catch (e) { out.replaceChildren(); showError(e); }
+});
+
+// ---- model ------------------------------------------------------------
+
+async function showModel() {
+  const m = await api("GET", "/v1/model");
+  const s = m.summary || {};
+  $("model-facts").replaceChildren(
+    el("dt", { text: "Version" }), el("dd", { text: m.version }),
+    el("dt", { text: "Reads" }), el("dd", { text: `${m.embedder} (${m.embedder_dim}) pictures, ${m.text_embedder} prompts` }),
+    el("dt", { text: "Trained" }), el("dd", { text: s.steps ? `${s.steps} steps, ${Math.round(s.wall_seconds)} s, stopped by ${s.stopped_by}` : "no summary" }),
+    el("dt", { text: "Validation accuracy" }), el("dd", { text: s.validated ? `${pct(s.best_val_accuracy)} at step ${s.best_step}` : "not validated" }),
+    el("dt", { text: "Loaded" }), el("dd", { text: new Date(m.loaded).toLocaleString() }),
+  );
+  const evals = $("model-evals");
+  evals.replaceChildren();
+  if (s.evals && s.evals.length) {
+    evals.append(el("h3", { text: "Training progress" }), table(["step", "validation accuracy"],
+      s.evals.map((e) => [String(e.step), e.val_accuracy != null ? pct(e.val_accuracy) : "–"])));
+  }
+  const bench = $("model-bench");
+  bench.replaceChildren();
+  if (m.bench && m.bench.length) {
+    const f = (c) => c.acc == null ? "–" : `${(100 * c.acc).toFixed(1)}% [${(100 * c.lo).toFixed(1)}, ${(100 * c.hi).toFixed(1)}]`;
+    bench.append(el("h3", { text: "Bench: pairwise accuracy (95% interval)" }), table(["predictor", "seen people", "unseen people"],
+      m.bench.map((r) => [`${r.name}${r.variant && r.variant !== "default" ? " (" + r.variant + ")" : ""}`, f(r.seen), f(r.unseen)])));
+  } else {
+    bench.append(el("p", { text: "No bench report given (palate serve --bench FILE)." }));
+  }
+}
+
+function table(head, rows) {
+  return el("table", {}, el("thead", {}, el("tr", {}, ...head.map((h) => el("th", { scope: "col", text: h })))),
+    el("tbody", {}, ...rows.map((r) => el("tr", {}, ...r.map((c) => el("td", { text: c }))))));
+}
+
+// ---- wiring -----------------------------------------------------------
+
+$("pick-left").addEventListener("click", () => pick(1));
+$("pick-right").addEventListener("click", () => pick(0));
+$("pick-tie").addEventListener("click", () => pick(0.5));
+$("pick-bad").addEventListener("click", () => pick("bad"));
+$("foryou-new").addEventListener("click", async () => {
+  try { await newPool(); await rankPool("foryou"); } catch (e) { showError(e); }
+});
+$("new-user").addEventListener("click", () => {
+  const id = newID("you").slice(0, 16);
+  setUser(id);
+  location.hash = "#rate";
+});
+$("user-select").addEventListener("change", (ev) => { if (ev.target.value) setUser(ev.target.value); });
+for (const r of document.querySelectorAll("input[name=colour]")) r.addEventListener("change", () => mapData && drawMap());
+$("api-key").value = sessionStorage.getItem("palate-key") || "";
+$("api-key").addEventListener("change", () => { sessionStorage.setItem("palate-key", key()); loadUsers(state.user).catch(showError); });
+window.addEventListener("hashchange", () => show(currentView()));
+
+(async () => {
+  const saved = localStorage.getItem("palate-user") || "";
+  try { await loadUsers(saved); } catch (e) { showError(e); }
+  if (saved) setUser(saved); else show(currentView());
+})();
