@@ -20,6 +20,7 @@ import (
 	"palate/api"
 	"palate/dataset"
 	"palate/features"
+	"palate/postgres/pgtest"
 )
 
 // e2eWorld builds a tiny world with PNGs and its pixels-v1 table through
@@ -139,14 +140,19 @@ func closeScores(a, b []float32, tol float64) bool {
 // TestServiceEndToEnd runs the whole program: `palate world` makes a tiny
 // world, `palate import --db` loads it into a SQLite file, `palate train`
 // trains briefly, and `palate serve` serves it on port 0 with keys; every
-// route is then driven through the Go client, bad inputs included.
+// route is then driven through the Go client, bad inputs included. It runs
+// on PostgreSQL too when PALATE_TEST_POSTGRES is set.
 func TestServiceEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a model")
 	}
+	t.Run("sqlite", func(t *testing.T) { testServiceEndToEnd(t, "sqlite:"+filepath.Join(t.TempDir(), "p.db")) })
+	t.Run("postgres", func(t *testing.T) { testServiceEndToEnd(t, pgtest.URL(t)) })
+}
+
+func testServiceEndToEnd(t *testing.T, db string) {
 	ctx := context.Background()
 	dir, ds := e2eWorld(t)
-	db := "sqlite:" + filepath.Join(t.TempDir(), "p.db")
 	if code, out, errOut := run(t, "import", "--db", db, "--data", dir); code != 0 || !strings.Contains(out, fmt.Sprintf("images %d new", len(ds.Images))) {
 		t.Fatalf("import exited %d: %s %s", code, out, errOut)
 	}
@@ -240,6 +246,11 @@ func TestServiceEndToEnd(t *testing.T) {
 	if wr, err := w.AddComparisons(ctx, []api.Comparison{{ID: "new-c1", User: fresh, Prompt: src.Prompt, Image0: ds.Images[1].ID, Image1: ds.Images[2].ID, Label0: api.Float(1)}}); err != nil || wr.Inserted != 1 {
 		t.Fatalf("comparison: %+v %v", wr, err)
 	}
+	// Sent again without a time (the server stamped the first), it is the
+	// same record.
+	if wr, err := w.AddComparisons(ctx, []api.Comparison{{ID: "new-c1", User: fresh, Prompt: src.Prompt, Image0: ds.Images[1].ID, Image1: ds.Images[2].ID, Label0: api.Float(1)}}); err != nil || wr.Duplicate != 1 {
+		t.Fatalf("resending a comparison: %+v %v", wr, err)
+	}
 	picked, err := r.Rank(ctx, fresh, api.RankRequest{Candidates: cands})
 	if err != nil || picked.ColdStart || picked.HistoryItems != 2 || closeScores(scoresOf(cold), scoresOf(picked), 0) {
 		t.Fatalf("rank after a comparison: %+v %v; before %v", picked, err, scoresOf(cold))
@@ -310,6 +321,8 @@ func TestServiceEndToEnd(t *testing.T) {
 		{ID: "b5", User: fresh, Image0: ds.Images[6].ID, Image1: ds.Images[7].ID, Label0: api.Float(0.3)},
 	})
 	wantErr(t, "a batch with a bad label", err, palate.EINVALID, "items[1].label_0")
+	_, err = w.AddImages(ctx, []api.Image{{ID: "up-png", Prompt: "another prompt", Image: png}})
+	wantErr(t, "an image id reused with other content", err, palate.ECONFLICT, "up-png")
 	_, err = w.AddVotes(ctx, []api.Vote{{ID: "new-v1", User: user, Image: ds.Images[3].ID, Vote: palate.Like}})
 	wantErr(t, "a vote id reused with other content", err, palate.ECONFLICT, "new-v1")
 	if c, v := interactionCounts(t, r); c != nc || v != nv {
