@@ -66,7 +66,9 @@ func Pack(dir string) (*palate.ModelRecord, error) {
 	}
 	created := ck.Summary.Finished.UTC()
 	if created.IsZero() {
-		created = time.Now().UTC()
+		// To the minute, as in the version: packing twice within a minute
+		// gives the same record, not one version with two contents.
+		created = time.Now().UTC().Truncate(time.Minute)
 	}
 	return &palate.ModelRecord{
 		Version:  created.Format("20060102T1504") + "-" + hex.EncodeToString(manifestSum[:4]),

@@ -3,6 +3,7 @@ package modelpub
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -11,6 +12,7 @@ import (
 
 	"palate"
 	"palate/internal/testmodel"
+	"palate/memstore"
 	"palate/train"
 )
 
@@ -32,6 +34,17 @@ func TestPackOpenRoundTrip(t *testing.T) {
 	}
 	if !bytes.Equal(again.Archive, rec.Archive) {
 		t.Error("packing twice gave different archives")
+	}
+	// The checkpoint records no finish time: a version names one record,
+	// or publishing twice within a minute would be a conflict.
+	if again.Version == rec.Version && !again.Created.Equal(rec.Created) {
+		t.Errorf("version %s packed twice with created %v and %v", rec.Version, rec.Created, again.Created)
+	}
+	s := memstore.New()
+	for _, r := range []*palate.ModelRecord{rec, again} {
+		if err := s.PublishModel(context.Background(), r); err != nil {
+			t.Fatalf("publishing %s: %v", r.Version, err)
+		}
 	}
 	ck, err := Open(rec)
 	if err != nil {

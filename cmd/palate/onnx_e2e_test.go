@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"palate"
+	"palate/api"
 	"palate/dataset"
 	"palate/features"
 	"palate/onnx"
@@ -22,7 +24,8 @@ import (
 // ViT built here) through `palate embed --embedder onnx:...`, a model is
 // trained on that table with `palate train`, and people are scored through
 // the scorer package on vectors the same ONNX model makes on the fly, and
-// with `palate score`.
+// with `palate score`, and through `palate serve` over a store filled by
+// `palate import --db`.
 func TestONNXEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a model")
@@ -138,6 +141,45 @@ func TestONNXEndToEnd(t *testing.T) {
 		if math.IsNaN(float64(a.Scores[i])) || math.Abs(float64(a.Scores[i]-b.Scores[i])) > 1e-3 {
 			t.Fatalf("candidate %d: score %v from a fresh ONNX vector, %v from the stored one", i, a.Scores[i], b.Scores[i])
 		}
+	}
+
+	// The server, over a store filled by `palate import --db`, scores as
+	// the scorer does: stored images by id and vectors sent with the request.
+	t.Setenv("PALATE_WRITE_KEY", "")
+	t.Setenv("PALATE_READ_KEY", "")
+	db := "sqlite:" + filepath.Join(mdir, "p.db")
+	if code, out, errOut := run(t, "import", "--db", db, "--data", dir); code != 0 || !strings.Contains(out, "embeddings tiny-vit") {
+		t.Fatalf("import exited %d: %s %s", code, out, errOut)
+	}
+	cl := &api.Client{BaseURL: startServe(t, "--db", db, "--model", ck)}
+	ctx := context.Background()
+	rk, err := cl.Rank(ctx, comp.User, api.RankRequest{Candidates: []api.Candidate{
+		{ID: comp.Image0, Prompt: comp.Prompt},
+		{ID: comp.Image1, Prompt: comp.Prompt},
+		{Embedding: fresh[0].Image, Embedder: "tiny-vit", Prompt: comp.Prompt},
+		{Embedding: fresh[1].Image, Prompt: comp.Prompt},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rk.ColdStart || rk.HistoryItems != sctx.Items {
+		t.Fatalf("the server reads %d history items (cold start %v); the scorer %d", rk.HistoryItems, rk.ColdStart, sctx.Items)
+	}
+	want := []float32{b.Scores[0], b.Scores[1], a.Scores[0], a.Scores[1]}
+	for i, r := range rk.Results {
+		if math.IsNaN(float64(r.Score)) || math.Abs(float64(r.Score-want[i])) > 1e-5 {
+			t.Fatalf("candidate %d: the API scores %v, the scorer %v", i, r.Score, want[i])
+		}
+	}
+	// Pictures are embedded with the server's embedder (pixels-v1), which
+	// this model does not read: the server says so.
+	png, err := os.ReadFile(filepath.Join(dir, ds.Images[0].Path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = cl.Rank(ctx, comp.User, api.RankRequest{Candidates: []api.Candidate{{Image: png}}})
+	if palate.ErrorCode(err) != palate.EINVALID || !strings.Contains(err.Error(), "candidates[0].image") || !strings.Contains(err.Error(), "tiny-vit") {
+		t.Fatalf("rank of a picture the model cannot read: %v", err)
 	}
 
 	code, out, errOut = run(t, "score", "--model", ck, "--data", dir, "--user", comp.User, "--images", comp.Image0+","+comp.Image1)
