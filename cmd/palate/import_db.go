@@ -17,6 +17,11 @@ import (
 // tests can cross batch boundaries with small datasets).
 var importBatch = 1000
 
+// importPause is slept after each batch of comparisons or votes: zero,
+// except in the kill -9 test's child, which must still be importing when the
+// parent looks, however fast the machine.
+var importPause time.Duration
+
 // errStop ends a dataset scan early; the real error is kept beside it.
 var errStop = errors.New("stop")
 
@@ -163,6 +168,9 @@ func importFile[T any](ctx context.Context, env *Env, dir, file, label string, t
 		done += len(batch)
 		batch = batch[:0]
 		bar.set(done, total)
+		if importPause > 0 {
+			time.Sleep(importPause)
+		}
 		return nil
 	}
 	err := scanIfExists(filepath.Join(dir, file), scan, func(x T) error {

@@ -213,7 +213,7 @@ func TestImportDBErrors(t *testing.T) {
 // dataset exactly once.
 func TestImportDBKill(t *testing.T) {
 	if dir := os.Getenv("PALATE_IMPORT_KILL_DATA"); dir != "" { // the child
-		importBatch = 1
+		importBatch, importPause = 1, 5*time.Millisecond
 		code, _, stderr := run(t, "import", "--db", os.Getenv("PALATE_IMPORT_KILL_DB"), "--data", dir)
 		if code != 0 {
 			t.Fatalf("import exited %d: %s", code, stderr)
