@@ -69,13 +69,21 @@ func chromium(t *testing.T) string {
 // TestBrowser drives the demo's web page in headless Chromium: a new
 // person makes 10 picks with the keyboard, the picks reach the store, the
 // For-you ranking moves and differs from the non-personal one, and a
-// click on the taste map opens another person. It saves the README's
-// screenshots into docs/screenshots/.
+// click on the taste map opens another person. It takes screenshots of
+// each view into a temporary directory, or, with PALATE_SCREENSHOTS=DIR
+// (the README's are made with PALATE_SCREENSHOTS=docs/screenshots run
+// from the repository root, i.e. ../../docs/screenshots here), into DIR, so
+// that a plain test run leaves the working tree as it was.
 func TestBrowser(t *testing.T) {
 	exe := chromium(t)
 	dir := t.TempDir()
 	url := startDemo(t, dir)
-	shots := filepath.Join("..", "..", "docs", "screenshots")
+	shots := os.Getenv("PALATE_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	} else if !filepath.IsAbs(shots) {
+		shots = filepath.Join("..", "..", shots) // the test runs in cmd/palate
+	}
 	if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
