@@ -202,3 +202,26 @@ var (
 	_ palate.Embedder     = (*Embedder)(nil)
 	_ palate.TextEmbedder = (*TextEncoder)(nil)
 )
+
+// onnxtest's character tokenizer and text model open as a text encoder
+// that tells prompts apart (what the CLI tests train with).
+func TestCharTokenizerTextModel(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "text.onnx")
+	if err := onnxtest.TextModel(onnxtest.CharVocab, 16, 6, 1).WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "tokenizer.json", string(onnxtest.CharTokenizer()))
+	e, err := OpenText(path, Options{TextConfig: &TextConfig{Name: "chars", Pool: "mean"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "ab c!": start, a, b</w>, c</w>, unknown "!" as end-of-text, end.
+	if got, want := e.Tokenize("Ab c!"), []int{0, 2, 2 + 36 + 1, 2 + 36 + 2, 1, 1}; !slices.Equal(got, want) {
+		t.Fatalf("Tokenize = %v, want %v", got, want)
+	}
+	a, b := e.EmbedText("a red fox"), e.EmbedText("a blue cat")
+	if e.Err() != nil || len(a) != 6 || slices.Equal(a, b) {
+		t.Fatalf("vectors %v and %v (err %v); want two different 6-vectors", a, b, e.Err())
+	}
+}

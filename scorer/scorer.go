@@ -17,6 +17,7 @@ import (
 
 	"palate"
 	"palate/model"
+	"palate/onnx"
 	"palate/train"
 )
 
@@ -41,6 +42,11 @@ type Options struct {
 	// element-wise ops on one core (ops_sequential, see package train), so
 	// concurrent batches are what use the other cores.
 	Parallelism int
+	// TextEmbedder embeds prompts for EmbedPrompt. Nil means the
+	// checkpoint's: hashbow-v1 is built in, and an ONNX text encoder is
+	// reopened from the path the checkpoint records. One whose name,
+	// dimension or version differs from the checkpoint's is refused.
+	TextEmbedder palate.TextEmbedder
 }
 
 // HistoryItem is one thing a person did, as raw vectors: the image's
@@ -77,7 +83,7 @@ type Scorer struct {
 	sizes   []int
 	par     int
 	timeout time.Duration
-	text    model.TextEmbedder
+	text    palate.TextEmbedder
 	enc     *mlm.Exec
 	score   *mlm.Exec
 }
@@ -125,8 +131,8 @@ func New(ck *train.Checkpoint, opts Options) (*Scorer, error) {
 		par = runtime.GOMAXPROCS(0)
 	}
 	s := &Scorer{ck: ck, cfg: cfg, backend: backend, sizes: sizes, par: par, timeout: timeout}
-	if ck.TextEmbedder.Name == model.HashBOWName {
-		s.text = model.NewHashBOW(ck.TextEmbedder.Dim)
+	if s.text, err = textEmbedder(ck, opts); err != nil {
+		return nil, err
 	}
 	s.enc, err = mlm.NewExec(backend, store, func(scope *mlm.Scope, in []*Node) []*Node {
 		e := model.EncodeContext(scope, cfg, in[0], in[1], in[2], in[3], false)
@@ -163,11 +169,56 @@ func (s *Scorer) Checkpoint() *train.Checkpoint { return s.ck }
 // an EINVALID error naming both.
 func (s *Scorer) CheckEmbedder(name string, dim int) error { return s.ck.CheckEmbedder(name, dim) }
 
+// textEmbedder returns opts.TextEmbedder, else the checkpoint's text
+// embedder (nil when it is neither built in nor reopenable), refusing one
+// that does not match the checkpoint.
+func textEmbedder(ck *train.Checkpoint, opts Options) (palate.TextEmbedder, error) {
+	info, te := ck.TextEmbedder, opts.TextEmbedder
+	if te == nil {
+		switch {
+		case info.Name == model.HashBOWName:
+			te = model.NewHashBOW(info.Dim)
+		case info.Path != "":
+			e, err := onnx.OpenText(info.Path, onnx.Options{Backend: opts.Backend})
+			if err != nil {
+				return nil, palate.Errorf(palate.ErrorCode(err),
+					"scorer: cannot reopen the model's text embedder %q from %s (%v): give the same text encoder (palate: --text-embedder onnx:MODEL.onnx)",
+					info.Name, info.Path, err)
+			}
+			te = e
+		default:
+			return nil, nil
+		}
+	}
+	version := ""
+	if v, ok := te.(interface{ Version() string }); ok {
+		version = v.Version()
+	}
+	if err := ck.CheckTextEmbedder(te.Name(), te.Dim(), version); err != nil {
+		return nil, err
+	}
+	return te, nil
+}
+
+// TextEmbedder returns the text embedder of EmbedPrompt: the model's, or
+// nil when it is neither built in nor given nor reopenable.
+func (s *Scorer) TextEmbedder() palate.TextEmbedder { return s.text }
+
 // EmbedPrompt embeds a prompt with the text embedder the model was trained
-// with. It returns ENOTIMPLEMENTED when that embedder is not built in.
+// with. It returns ENOTIMPLEMENTED when there is none (see
+// Options.TextEmbedder), and the embedder's error when it fails.
 func (s *Scorer) EmbedPrompt(prompt string) ([]float32, error) {
 	if s.text == nil {
-		return nil, palate.Errorf(palate.ENOTIMPLEMENTED, "scorer: text embedder %q is not built in", s.ck.TextEmbedder.Name)
+		return nil, palate.Errorf(palate.ENOTIMPLEMENTED, "scorer: text embedder %q is not built in and was not given (Options.TextEmbedder)", s.ck.TextEmbedder.Name)
+	}
+	if b, ok := s.text.(interface {
+		EmbedTexts(context.Context, []string) ([][]float32, error)
+	}); ok {
+		v, err := b.EmbedTexts(context.Background(), []string{prompt})
+		if err != nil {
+			return nil, err
+		}
+		return v[0], nil
 	}
 	return s.text.EmbedText(prompt), nil
 }

@@ -4,13 +4,18 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"palate"
 	"palate/model"
+	"palate/onnx"
+	"palate/onnx/onnxtest"
 	"palate/train"
 )
 
@@ -385,5 +390,64 @@ func TestChunk(t *testing.T) {
 		if n != c.n || size != c.size {
 			t.Errorf("chunk(%d) = %d in %d, want %d in %d", c.r, n, size, c.n, c.size)
 		}
+	}
+}
+
+// An ONNX text encoder recorded in the checkpoint is reopened from its path
+// or taken from Options; one that differs is refused, naming both.
+func TestONNXTextEmbedder(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, seed uint64) string {
+		t.Helper()
+		path := filepath.Join(dir, name+".onnx")
+		if err := onnxtest.TextModel(onnxtest.CharVocab, 16, 16, seed).WriteFile(path); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path+".json", []byte(`{"name": "chars", "pool": "mean"}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tokenizer.json"), onnxtest.CharTokenizer(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path, other := write("text", 1), write("other", 2)
+	enc, err := onnx.OpenText(path, onnx.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	ck := testCheckpoint(t, cfg, 3)
+	ck.TextEmbedder = train.EmbedderInfo{Name: enc.Name(), Dim: enc.Dim(), Path: path, Version: enc.Version()}
+
+	want := enc.EmbedText("a red fox")
+	for name, opts := range map[string]Options{"reopened": {}, "given": {TextEmbedder: enc}} {
+		s, err := New(ck, opts)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got, err := s.EmbedPrompt("a red fox")
+		if err != nil || !slices.Equal(got, want) {
+			t.Fatalf("%s: EmbedPrompt = %v, %v; want %v", name, got, err, want)
+		}
+	}
+
+	otherEnc, err := onnx.OpenText(other, onnx.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, te := range map[string]palate.TextEmbedder{"hashbow": model.NewHashBOW(16), "other weights": otherEnc} {
+		_, err := New(ck, Options{TextEmbedder: te})
+		if palate.ErrorCode(err) != palate.EINVALID || !strings.Contains(err.Error(), `"chars"`) || !strings.Contains(err.Error(), `"`+te.Name()+`"`) {
+			t.Fatalf("%s: error %v; want EINVALID naming both embedders", name, err)
+		}
+	}
+	// The recorded file gone: the error says what to pass.
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	_, err = New(ck, Options{})
+	if palate.ErrorCode(err) != palate.ENOTFOUND || !strings.Contains(err.Error(), "--text-embedder") || !strings.Contains(err.Error(), path) {
+		t.Fatalf("missing model: error %v", err)
 	}
 }

@@ -100,6 +100,19 @@ func (c *Checkpoint) CheckEmbedder(name string, dim int) error {
 	return nil
 }
 
+// CheckTextEmbedder returns an EINVALID error naming both text embedders
+// when name, dim or version (empty for one without versions, such as
+// hashbow-v1) differ from the one this model was trained with.
+func (c *Checkpoint) CheckTextEmbedder(name string, dim int, version string) error {
+	t := c.TextEmbedder
+	if name != t.Name || dim != t.Dim || version != t.Version {
+		return palate.Errorf(palate.EINVALID,
+			"model was trained with text embedder %q (dimension %d, version %q) but was given %q (dimension %d, version %q): use the same text embedder or retrain",
+			t.Name, t.Dim, t.Version, name, dim, version)
+	}
+	return nil
+}
+
 // saveHook, when set (tests only), is called at each step of a save; an error
 // aborts the save there, as a crash would.
 type saveHook func(step string) error

@@ -182,3 +182,32 @@ func TestCheckpointEmbedderMismatch(t *testing.T) {
 		}
 	}
 }
+
+// A text embedder read from a file keeps its path and version through a
+// save, and CheckTextEmbedder refuses any other.
+func TestCheckpointTextEmbedder(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "m")
+	ck := testCheckpoint(t, 1)
+	ck.TextEmbedder = EmbedderInfo{Name: "clip-text", Dim: ck.Config.TextDim, Path: "/models/text.onnx", Version: "onnx sha256:ab"}
+	if err := Save(dir, ck); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameCheckpoint(t, got, ck)
+	if err := got.CheckTextEmbedder("clip-text", ck.Config.TextDim, "onnx sha256:ab"); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []EmbedderInfo{
+		{Name: model.HashBOWName, Dim: ck.Config.TextDim},
+		{Name: "clip-text", Dim: ck.Config.TextDim + 1, Version: "onnx sha256:ab"},
+		{Name: "clip-text", Dim: ck.Config.TextDim, Version: "onnx sha256:cd"},
+	} {
+		err := got.CheckTextEmbedder(bad.Name, bad.Dim, bad.Version)
+		if palate.ErrorCode(err) != palate.EINVALID || !strings.Contains(err.Error(), `"clip-text"`) || !strings.Contains(err.Error(), `"`+bad.Name+`"`) {
+			t.Fatalf("%+v: error %v; want EINVALID naming both", bad, err)
+		}
+	}
+}

@@ -116,10 +116,15 @@ type Options struct {
 	stepHook func(step int)
 }
 
-// EmbedderInfo names the embedder that made a model's input vectors.
+// EmbedderInfo names the embedder that made a model's input vectors. Path
+// and Version are set for an embedder read from a model file (an ONNX text
+// encoder): the file, so a scorer can reopen it, and its fingerprint, so a
+// different file under the same name is refused.
 type EmbedderInfo struct {
-	Name string `json:"name"`
-	Dim  int    `json:"dimension"`
+	Name    string `json:"name"`
+	Dim     int    `json:"dimension"`
+	Path    string `json:"path,omitempty"`
+	Version string `json:"version,omitempty"`
 }
 
 // DefaultOptions returns Options with every default filled in.

@@ -101,7 +101,7 @@ func demoTrain(ctx context.Context, env *Env, wdir, mdir string, steps int) erro
 	tc := trainConfig{Model: model.DefaultConfig(), Train: train.DefaultOptions()}
 	tc.Train.Steps = steps
 	tc.Train.EvalEvery = max(10, steps/5)
-	hd, err := loadHistory(wdir, "pixels-v1", tc.Model.TextDim)
+	hd, err := loadHistory(ctx, wdir, "pixels-v1", model.NewHashBOW(tc.Model.TextDim))
 	if err != nil {
 		return err
 	}

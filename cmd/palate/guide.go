@@ -162,7 +162,7 @@ func guideOne(ctx context.Context, env *Env, a guideArgs) error {
 		if a.model == "" {
 			return usagef("--by palate needs --model")
 		}
-		sc, d, err := loadScorer(a.model, a.data)
+		sc, d, err := loadScorer(ctx, a.model, a.data, "")
 		if err != nil {
 			return err
 		}
@@ -176,7 +176,7 @@ func guideOne(ctx context.Context, env *Env, a guideArgs) error {
 	case guide.ByNonPersonal, guide.ByCentroid:
 		textDim := model.DefaultConfig().TextDim
 		var err error
-		if hd, err = loadHistory(a.data, px.Name(), textDim); err != nil {
+		if hd, err = loadHistory(ctx, a.data, px.Name(), model.NewHashBOW(textDim)); err != nil {
 			return err
 		}
 		if hd.User(a.user) == nil {

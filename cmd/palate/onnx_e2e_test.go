@@ -111,7 +111,7 @@ func TestONNXEndToEnd(t *testing.T) {
 	if err := sc.CheckEmbedder(emb.Name(), emb.Dim()); err != nil {
 		t.Fatal(err)
 	}
-	hd, err := loadHistory(dir, "tiny-vit", 16)
+	hd, err := loadHistory(context.Background(), dir, "tiny-vit", sc.TextEmbedder())
 	if err != nil {
 		t.Fatal(err)
 	}

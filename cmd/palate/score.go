@@ -33,6 +33,7 @@ not needed. The key comes from PALATE_KEY (or PALATE_READ_KEY).`,
 			user := fs.String("user", "", "person `id`")
 			images := fs.String("images", "", "comma-separated image `ids` to score")
 			srv := fs.String("server", "", "palate server `URL` to ask instead of --model and --data")
+			textEmb := fs.String("text-embedder", "", textEmbedderUsage)
 			return func(ctx context.Context, env *Env) error {
 				if *srv != "" {
 					if *user == "" || *images == "" {
@@ -43,7 +44,7 @@ not needed. The key comes from PALATE_KEY (or PALATE_READ_KEY).`,
 				if *modelDir == "" || *data == "" || *user == "" || *images == "" {
 					return usagef("--model, --data, --user and --images are required")
 				}
-				sc, hd, err := loadScorer(*modelDir, *data)
+				sc, hd, err := loadScorer(ctx, *modelDir, *data, *textEmb)
 				if err != nil {
 					return err
 				}
@@ -100,6 +101,7 @@ its store instead.`,
 			user := fs.String("user", "", "person `id`")
 			n := fs.Int("n", 10, "how many neighbours")
 			srv := fs.String("server", "", "palate server `URL` to ask instead of --model and --data")
+			textEmb := fs.String("text-embedder", "", textEmbedderUsage)
 			return func(ctx context.Context, env *Env) error {
 				if *srv != "" {
 					if *user == "" {
@@ -110,7 +112,7 @@ its store instead.`,
 				if *modelDir == "" || *data == "" || *user == "" {
 					return usagef("--model, --data and --user are required")
 				}
-				sc, hd, err := loadScorer(*modelDir, *data)
+				sc, hd, err := loadScorer(ctx, *modelDir, *data, *textEmb)
 				if err != nil {
 					return err
 				}
@@ -161,14 +163,24 @@ its store instead.`,
 }
 
 // loadScorer loads a checkpoint and the dataset's embeddings of the
-// checkpoint's embedder, refusing a mismatch.
-func loadScorer(modelDir, data string) (*scorer.Scorer, *history.Data, error) {
-	sc, err := scorer.Load(modelDir, scorer.Options{})
+// checkpoint's embedder, refusing a mismatch. Prompts are embedded with the
+// checkpoint's text embedder, or textEmb (a --text-embedder value) when not
+// empty.
+func loadScorer(ctx context.Context, modelDir, data, textEmb string) (*scorer.Scorer, *history.Data, error) {
+	opts, err := scorerOptions(textEmb)
+	if err != nil {
+		return nil, nil, err
+	}
+	sc, err := scorer.Load(modelDir, opts)
 	if err != nil {
 		return nil, nil, err
 	}
 	ck := sc.Checkpoint()
-	hd, err := loadHistory(data, ck.Embedder.Name, ck.TextEmbedder.Dim)
+	te := sc.TextEmbedder()
+	if te == nil {
+		return nil, nil, palate.Errorf(palate.EINVALID, "model %s was trained with text embedder %q, which is not built in: pass --text-embedder", modelDir, ck.TextEmbedder.Name)
+	}
+	hd, err := loadHistory(ctx, data, ck.Embedder.Name, te)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -177,6 +189,19 @@ func loadScorer(modelDir, data string) (*scorer.Scorer, *history.Data, error) {
 	}
 	return sc, hd, nil
 }
+
+// scorerOptions gives the scorer the text embedder a --text-embedder value
+// names; empty leaves the checkpoint's.
+func scorerOptions(textEmb string) (scorer.Options, error) {
+	if textEmb == "" {
+		return scorer.Options{}, nil
+	}
+	te, _, err := openTextEmbedder(textEmb, 0)
+	return scorer.Options{TextEmbedder: te}, err
+}
+
+// textEmbedderUsage is the help of --text-embedder on commands that score.
+const textEmbedderUsage = "prompt embedder, onnx:TEXT.onnx or hashbow-v1 (default: the one the model records)"
 
 // userContext encodes a person's whole history, scored as of just after
 // their last interaction.

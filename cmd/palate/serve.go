@@ -42,6 +42,7 @@ Ctrl-C stops it after the requests in flight.`,
 			timeout := fs.Duration("timeout", server.DefaultLimits.RequestTimeout, "longest time spent on one request")
 			images := fs.String("images", "", "dataset `directory` whose picture files the server serves (a taste world also gives the generator and true tastes)")
 			generated := fs.String("generated", "", "`directory` for pictures the server generates (default: beside a sqlite database, else a temporary directory)")
+			textEmb := fs.String("text-embedder", "", textEmbedderUsage)
 			bench := fs.String("bench", "", "bench report `file` (palate bench --json) shown by GET /v1/model")
 			return func(ctx context.Context, env *Env) error {
 				st, err := openStore(ctx, *db)
@@ -63,7 +64,12 @@ Ctrl-C stops it after the requests in flight.`,
 						gdir = tmp
 					}
 				}
+				scOpts, err := scorerOptions(*textEmb)
+				if err != nil {
+					return err
+				}
 				srv, err := server.New(ctx, server.Config{
+					Scorer:   scOpts,
 					Store:    st,
 					ModelDir: *modelDir,
 					ReadKey:  os.Getenv("PALATE_READ_KEY"),

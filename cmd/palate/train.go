@@ -7,11 +7,14 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"palate"
 	"palate/dataset"
 	"palate/history"
 	"palate/model"
+	"palate/onnx"
 	"palate/train"
 )
 
@@ -33,6 +36,7 @@ train.DataOptions (see the README); flags override the file.`,
 			out := fs.String("out", "", "checkpoint `directory` to write")
 			config := fs.String("config", "", "JSON `file` with model, train and data options")
 			embedder := fs.String("embedder", "pixels-v1", "which embeddings of the dataset to train on")
+			textEmb := fs.String("text-embedder", model.HashBOWName, "prompt embedder: "+model.HashBOWName+" or onnx:TEXT.onnx (with its tokenizer.json)")
 			steps := fs.Int("steps", 0, "most optimizer steps (0: the config's or the default)")
 			mode := fs.String("mode", "", "joint or two-stage (default joint)")
 			seed := fs.Uint64("seed", 0, "random seed (0: the config's or 1)")
@@ -53,14 +57,19 @@ train.DataOptions (see the README); flags override the file.`,
 				if *seed != 0 {
 					tc.Train.Seed = *seed
 				}
-				hd, err := loadHistory(*data, *embedder, tc.Model.TextDim)
+				te, tinfo, err := openTextEmbedder(*textEmb, tc.Model.TextDim)
+				if err != nil {
+					return err
+				}
+				tc.Model.TextDim = te.Dim()
+				hd, err := loadHistory(ctx, *data, *embedder, te)
 				if err != nil {
 					return err
 				}
 				tc.Train.OutDir = *out
 				tc.Train.Log = env.Stderr
 				tc.Train.Embedder = train.EmbedderInfo{Name: hd.Emb.Embedder, Dim: hd.Emb.Dim}
-				tc.Train.TextEmbedder = train.EmbedderInfo{Name: hd.TextName, Dim: len(hd.Text[0])}
+				tc.Train.TextEmbedder = tinfo
 				ck, err := train.OnData(ctx, hd, tc.Model, tc.Train, tc.Data)
 				if ck != nil {
 					s := ck.Summary
@@ -102,8 +111,10 @@ func readTrainConfig(path string) (trainConfig, error) {
 }
 
 // loadHistory reads a dataset with one of its embeddings and embeds its
-// prompts with the built-in text embedder.
-func loadHistory(dir, embedder string, textDim int) (*history.Data, error) {
+// prompts with text. A text embedder that embeds in batches (an ONNX text
+// encoder) embeds every distinct prompt at once, and its error stops the
+// load.
+func loadHistory(ctx context.Context, dir, embedder string, text palate.TextEmbedder) (*history.Data, error) {
 	ds, err := dataset.Read(dir)
 	if err != nil {
 		return nil, err
@@ -112,5 +123,70 @@ func loadHistory(dir, embedder string, textDim int) (*history.Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	return history.LoadData(ds, emb, model.NewHashBOW(textDim))
+	if b, ok := text.(batchTextEmbedder); ok {
+		seen := map[string]bool{}
+		var prompts []string
+		for _, im := range ds.Images {
+			if !seen[im.Prompt] {
+				seen[im.Prompt] = true
+				prompts = append(prompts, im.Prompt)
+			}
+		}
+		vecs, err := b.EmbedTexts(ctx, prompts)
+		if err != nil {
+			return nil, err
+		}
+		pre := embeddedPrompts{TextEmbedder: text, vecs: make(map[string][]float32, len(prompts))}
+		for i, p := range prompts {
+			pre.vecs[p] = vecs[i]
+		}
+		text = pre
+	}
+	return history.LoadData(ds, emb, text)
+}
+
+// batchTextEmbedder is a text embedder that embeds many prompts at once
+// and reports its errors (onnx.TextEncoder).
+type batchTextEmbedder interface {
+	EmbedTexts(ctx context.Context, prompts []string) ([][]float32, error)
+}
+
+// embeddedPrompts answers EmbedText from vectors computed beforehand.
+type embeddedPrompts struct {
+	palate.TextEmbedder
+	vecs map[string][]float32
+}
+
+func (e embeddedPrompts) EmbedText(prompt string) []float32 {
+	if v, ok := e.vecs[prompt]; ok {
+		return v
+	}
+	return e.TextEmbedder.EmbedText(prompt)
+}
+
+// openTextEmbedder opens the prompt embedder called name: hashbow-v1 with
+// dimension dim, or onnx:TEXT.onnx, an ONNX text encoder with its config in
+// TEXT.onnx.json and its tokenizer.json beside it. The info recorded in a
+// checkpoint names an ONNX model's absolute path and version.
+func openTextEmbedder(name string, dim int) (palate.TextEmbedder, train.EmbedderInfo, error) {
+	switch {
+	case name == model.HashBOWName:
+		h := model.NewHashBOW(dim)
+		return h, train.EmbedderInfo{Name: h.Name(), Dim: h.Dim()}, nil
+	case strings.HasPrefix(name, onnxPrefix):
+		path := strings.TrimPrefix(name, onnxPrefix)
+		if path == "" {
+			return nil, train.EmbedderInfo{}, palate.Errorf(palate.EINVALID, "--text-embedder %q: give the model file, onnx:PATH/TO/text.onnx", name)
+		}
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return nil, train.EmbedderInfo{}, palate.Errorf(palate.EINVALID, "--text-embedder %q: %v", name, err)
+		}
+		e, err := onnx.OpenText(abs, onnx.Options{})
+		if err != nil {
+			return nil, train.EmbedderInfo{}, err
+		}
+		return e, train.EmbedderInfo{Name: e.Name(), Dim: e.Dim(), Path: abs, Version: e.Version()}, nil
+	}
+	return nil, train.EmbedderInfo{}, palate.Errorf(palate.EINVALID, "unknown --text-embedder %q; known: %s, onnx:TEXT.onnx", name, model.HashBOWName)
 }
