@@ -102,6 +102,10 @@ func OpenNPY(r io.Reader, name string) (*NPY, error) {
 	if dims[1] == 0 {
 		return nil, bad("rows of length 0")
 	}
+	const maxCols = 1 << 20
+	if dims[1] > maxCols {
+		return nil, bad("rows of %d values; at most %d are read", dims[1], maxCols)
+	}
 	n.Rows, n.Cols = dims[0], dims[1]
 	n.buf = make([]byte, n.Cols*n.elemSize())
 	return n, nil

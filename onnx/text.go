@@ -276,7 +276,9 @@ func (e *TextEncoder) EmbedTexts(ctx context.Context, prompts []string) ([][]flo
 			return err
 		}
 		for i := range n {
-			if prompts[start+i] == "" {
+			if prompts[start+i] == "" || len(seqs[i]) == 0 {
+				// Nothing to read (a prompt the tokenizer makes no token of
+				// pools no position): the empty prompt's zeros.
 				out[start+i] = make([]float32, e.dim)
 				continue
 			}

@@ -81,6 +81,21 @@ func (s *Store) listen(conn *pgx.Conn) {
 		<-s.done
 		cancel()
 	}()
+	// A subscriber that fell behind is owed an EventLost as soon as it has
+	// room again (storekit.Hub); without a notification to publish, only a
+	// Flush sends it, so flush on a clock as SQLite's poller does.
+	go func() {
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				s.hub.Flush()
+			}
+		}
+	}()
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err == nil {

@@ -33,7 +33,8 @@ type userHistory struct {
 
 // readHistory reads a person's history and the vectors of its images for
 // model m. Ties carry no preference and are left out; images without a
-// vector from the model's embedder are counted in skipped. Ages are
+// vector from the model's embedder are counted in skipped, and a comparison
+// with one such image is left out whole. Ages are
 // measured back from just after the person's last record, as the CLI's
 // score command does, so a cached context stays valid as time passes.
 func (s *Server) readHistory(ctx context.Context, m *modelState, user string) (*userHistory, error) {
@@ -92,14 +93,24 @@ func (s *Server) readHistory(ctx context.Context, m *modelState, user string) (*
 		}
 		texts[id] = t
 	}
-	for _, it := range items {
-		v := vecs[it.image]
-		if v == nil {
-			out.skipped++
+	for i := 0; i < len(items); i++ {
+		unit := items[i : i+1]
+		if items[i].label == model.LabelLiked && i+1 < len(items) && items[i+1].label == model.LabelDisliked {
+			unit = items[i : i+2] // a comparison: both images or neither, so no false pair forms
+			i++
+		}
+		missing := false
+		for _, it := range unit {
+			missing = missing || vecs[it.image] == nil
+		}
+		if missing {
+			out.skipped += len(unit)
 			continue
 		}
-		out.items = append(out.items, it)
-		out.inputs = append(out.inputs, scorer.HistoryItem{Image: v, Text: texts[it.image], Label: it.label, Age: at.Sub(it.at)})
+		for _, it := range unit {
+			out.items = append(out.items, it)
+			out.inputs = append(out.inputs, scorer.HistoryItem{Image: vecs[it.image], Text: texts[it.image], Label: it.label, Age: at.Sub(it.at)})
+		}
 	}
 	return out, nil
 }
@@ -154,7 +165,9 @@ func (s *Server) context(ctx context.Context, m *modelState, user string) (*user
 	if err != nil {
 		return nil, err
 	}
-	if s.model.Load() == m {
+	// A history with images that have no vector yet is not cached: adding
+	// a vector sends no event, and the next request should see it.
+	if s.model.Load() == m && h.skipped == 0 {
 		s.contexts.put(user, ticket, uc)
 	}
 	return uc, nil

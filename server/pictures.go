@@ -102,7 +102,14 @@ func (s *Server) imageFile(w http.ResponseWriter, r *http.Request) error {
 	}
 	ct := http.DetectContentType(data)
 	w.Header().Set("Content-Type", ct)
-	w.Header().Set("Cache-Control", "public, max-age=86400, immutable")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	// Pictures never change under an id; behind keys, only the client may
+	// keep them (a shared cache would hand them to requests without a key).
+	if s.readKey != "" || s.writeKey != "" {
+		w.Header().Set("Cache-Control", "private, max-age=86400, immutable")
+	} else {
+		w.Header().Set("Cache-Control", "public, max-age=86400, immutable")
+	}
 	_, _ = w.Write(data)
 	return nil
 }

@@ -98,7 +98,7 @@ func (s *Server) descriptor(ctx context.Context, m *modelState, user string) ([]
 	if !uc.c.ColdStart {
 		d.vec = uc.c.Descriptor().Vector()
 	}
-	if s.model.Load() == m {
+	if s.model.Load() == m && uc.skipped == 0 {
 		s.descs.put(user, ticket, d)
 	}
 	return d.vec, nil

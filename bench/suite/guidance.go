@@ -20,7 +20,6 @@ import (
 	"palate/features"
 	"palate/guide"
 	"palate/history"
-	"palate/model"
 	"palate/scorer"
 	"palate/world"
 )
@@ -166,7 +165,10 @@ func Guidance(ctx context.Context, opt GuidanceOptions) (*GuidanceResult, error)
 	if err != nil {
 		return nil, err
 	}
-	text := model.NewHashBOW(ck.TextEmbedder.Dim)
+	text := sc.TextEmbedder() // the checkpoint's own, so history and candidates agree
+	if text == nil {
+		return nil, palate.Errorf(palate.ENOTIMPLEMENTED, "guidance: the model's text embedder %q is not available here", ck.TextEmbedder.Name)
+	}
 	d, err := history.LoadData(ds, emb, text)
 	if err != nil {
 		return nil, err

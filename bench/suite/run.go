@@ -270,6 +270,9 @@ func (r *runner) load(ctx context.Context) error {
 		if ck, err = train.Load(o.Model); err != nil {
 			return err
 		}
+		if ck.TextEmbedder.Name != model.HashBOWName {
+			return palate.Errorf(palate.ENOTIMPLEMENTED, "bench: %s reads prompts with %q; the bench embeds them with %s only", o.Model, ck.TextEmbedder.Name, model.HashBOWName)
+		}
 		textDim = ck.TextEmbedder.Dim
 		r.cap = ck.Config.MaxHistory / 2
 		r.modelCfg = &ck.Config

@@ -45,7 +45,7 @@ checkpoint again is a no-op.`,
 				if err := st.PublishModel(ctx, rec); err != nil {
 					return err
 				}
-				fmt.Fprintf(env.Stdout, "published model %s (embedder %s, %d bytes) to %s\n", rec.Version, rec.Embedder, len(rec.Archive), *db)
+				fmt.Fprintf(env.Stdout, "published model %s (embedder %s, %d bytes) to %s\n", rec.Version, rec.Embedder, len(rec.Archive), redact(*db))
 				if *db == "mem:" {
 					fmt.Fprintln(env.Stdout, "note: mem: is an in-memory store that ends with this command; publish to a database that a server uses")
 				}

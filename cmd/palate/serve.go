@@ -95,7 +95,7 @@ Ctrl-C stops it after the requests in flight.`,
 				if os.Getenv("PALATE_WRITE_KEY") != "" {
 					auth = "keys from PALATE_WRITE_KEY / PALATE_READ_KEY"
 				}
-				fmt.Fprintf(env.Stdout, "palate serving on http://%s (store %s, %s)\n", ln.Addr(), *db, auth)
+				fmt.Fprintf(env.Stdout, "palate serving on http://%s (store %s, %s)\n", ln.Addr(), redact(*db), auth)
 				start := time.Now()
 				err = srv.Serve(ctx, ln)
 				fmt.Fprintf(env.Stdout, "palate stopped after %s\n", time.Since(start).Round(time.Second))

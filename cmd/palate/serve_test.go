@@ -68,7 +68,7 @@ func TestServeAndRemoteCommands(t *testing.T) {
 	t.Setenv("PALATE_WRITE_KEY", "")
 	t.Setenv("PALATE_READ_KEY", "")
 	t.Setenv("PALATE_KEY", "")
-	url := startServe(t, "--model", testmodel.Dir(t, 1))
+	url := startServe(t, "--db", "mem:", "--model", testmodel.Dir(t, 1))
 	c := &api.Client{BaseURL: url}
 	ctx := context.Background()
 	var imgs []api.Image
@@ -123,16 +123,16 @@ func TestServeRefusals(t *testing.T) {
 		code int
 		want string
 	}{
-		"open address without keys": {[]string{"serve", "--addr", "0.0.0.0:0", "--model", dir}, 1, "refusing to listen on 0.0.0.0:0 without keys"},
+		"open address without keys": {[]string{"serve", "--db", "mem:", "--addr", "0.0.0.0:0", "--model", dir}, 1, "refusing to listen on 0.0.0.0:0 without keys"},
 		"sqlite without a file":     {[]string{"serve", "--db", "sqlite:"}, 1, "names no file"},
 		"sqlite missing directory":  {[]string{"serve", "--db", "sqlite:" + filepath.Join(t.TempDir(), "no", "x.db")}, 1, "unable to open database file"},
 		"bad db":                    {[]string{"serve", "--db", "mysql://x"}, 1, `store URL "mysql://x"`},
-		"bad model":                 {[]string{"serve", "--model", t.TempDir()}, 1, "manifest"},
+		"bad model":                 {[]string{"serve", "--db", "mem:", "--model", t.TempDir()}, 1, "manifest"},
 		"publish mem":               {[]string{"model", "publish", "--db", "mem:", "--model", dir}, 0, "published model"},
 		"publish no model":          {[]string{"model", "publish", "--db", "mem:"}, 2, "--model is required"},
 		"publish bad flag":          {[]string{"model", "publish", "--bogus"}, 2, "bogus"},
 		"model no subcommand":       {[]string{"model"}, 2, "publish"},
-		"publish missing dir":       {[]string{"model", "publish", "--model", "/nonexistent/m"}, 1, "not found"},
+		"publish missing dir":       {[]string{"model", "publish", "--db", "mem:", "--model", "/nonexistent/m"}, 1, "not found"},
 		"publish postgres down":     {[]string{"model", "publish", "--db", "postgres://127.0.0.1:1/db", "--model", dir}, 1, "unavailable"},
 	}
 	for name, tc := range tests {
@@ -144,7 +144,7 @@ func TestServeRefusals(t *testing.T) {
 		})
 	}
 	t.Setenv("PALATE_READ_KEY", "r")
-	code, _, stderr := run(t, "serve", "--model", dir, "--addr", "127.0.0.1:0")
+	code, _, stderr := run(t, "serve", "--db", "mem:", "--model", dir, "--addr", "127.0.0.1:0")
 	if code != 1 || !strings.Contains(stderr, "PALATE_WRITE_KEY") {
 		t.Fatalf("read key alone: exit %d %s", code, stderr)
 	}
