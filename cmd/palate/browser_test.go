@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -15,6 +16,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"palate/api"
+	"palate/train"
 )
 
 // startDemo runs a tiny `palate demo` in dir on a free port and returns
@@ -38,7 +42,10 @@ func startDemo(t *testing.T, dir string) string {
 	deadline := time.Now().Add(3 * time.Minute)
 	for time.Now().Before(deadline) {
 		if m := re.FindStringSubmatch(out.String()); m != nil {
-			return m[1]
+			// The page is served at once; wait for the model too.
+			if _, err := newClient(strings.TrimSuffix(m[1], "/")).Ready(context.Background()); err == nil {
+				return m[1]
+			}
 		}
 		select {
 		case code := <-done:
@@ -255,10 +262,18 @@ func order(list string) string {
 	return strings.Join(ids, ",")
 }
 
-// TestDemoReuses runs a tiny demo twice in one directory: the second run
-// reuses the world, the model and the database, and both serve the page.
+// TestDemoReuses runs a tiny demo twice in one directory. The first run
+// serves the page while it trains (held at step 1 by demoStepHook): the
+// page and the people are there, readiness says a model is training and
+// GET /v1/training reports the step; once training ends readiness flips
+// without a restart. The second run reuses the world, the model and the
+// database, is ready at once and trains nothing.
 func TestDemoReuses(t *testing.T) {
 	dir := t.TempDir()
+	release := make(chan struct{})
+	var once sync.Once
+	demoStepHook = func(train.StepInfo) { once.Do(func() { <-release }) }
+	t.Cleanup(func() { demoStepHook = nil })
 	for run := range 2 {
 		ctx, cancel := context.WithCancel(context.Background())
 		var out, errOut syncBuffer
@@ -290,9 +305,50 @@ func TestDemoReuses(t *testing.T) {
 		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 			t.Fatalf("run %d: page %d %s", run, resp.StatusCode, resp.Header.Get("Content-Type"))
 		}
-		users, err := newClient(strings.TrimSuffix(url, "/")).Users(context.Background())
+		c := newClient(strings.TrimSuffix(url, "/"))
+		users, err := c.Users(context.Background())
 		if err != nil || len(users.Users) != 12 {
 			t.Fatalf("run %d: users %v %v", run, users, err)
+		}
+		if run == 0 {
+			// Training is held at its first step: the page serves, the
+			// model is not there yet.
+			var tr *api.Training
+			for deadline := time.Now().Add(2 * time.Minute); ; {
+				tr, err = c.Training(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tr.Step >= 1 || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			if tr.State != api.TrainingRunning || tr.Step != 1 || tr.TotalSteps != 4 || tr.EpisodesPerSecond <= 0 {
+				t.Fatalf("training while held: %+v", tr)
+			}
+			if _, err := c.Ready(context.Background()); err == nil || !strings.Contains(err.Error(), "training (step 1 of 4)") {
+				t.Fatalf("ready while training: %v", err)
+			}
+			close(release)
+			var ready error = errors.New("not asked")
+			for deadline := time.Now().Add(2 * time.Minute); ready != nil && time.Now().Before(deadline); {
+				_, ready = c.Ready(context.Background())
+				time.Sleep(50 * time.Millisecond)
+			}
+			if ready != nil {
+				t.Fatalf("not ready after training: %v\n%s", ready, errOut.String())
+			}
+			if tr, err = c.Training(context.Background()); err != nil || tr.State != api.TrainingDone || tr.Step != 4 {
+				t.Fatalf("training after it ended: %+v %v", tr, err)
+			}
+		} else {
+			if _, err := c.Ready(context.Background()); err != nil {
+				t.Fatalf("run %d: reused model not ready at once: %v", run, err)
+			}
+			if tr, err := c.Training(context.Background()); err != nil || tr.State != api.TrainingNone {
+				t.Fatalf("run %d: training %+v %v", run, tr, err)
+			}
 		}
 		cancel()
 		if code := <-done; code != 0 {
@@ -301,6 +357,9 @@ func TestDemoReuses(t *testing.T) {
 		reused := strings.Count(errOut.String(), "demo: reusing")
 		if (run == 0 && reused != 0) || (run == 1 && reused != 3) {
 			t.Fatalf("run %d: %d reuse messages:\n%s", run, reused, errOut.String())
+		}
+		if trains := strings.Count(errOut.String(), "demo: training a model"); trains != 1-run {
+			t.Fatalf("run %d: %d training messages:\n%s", run, trains, errOut.String())
 		}
 	}
 }
