@@ -22,8 +22,12 @@ import (
 )
 
 // startDemo runs a tiny `palate demo` in dir on a free port and returns
-// its URL once the page is ready.
-func startDemo(t *testing.T, dir string) string {
+// its URL once the page is ready and its model is served.
+func startDemo(t *testing.T, dir string) string { return startDemoWait(t, dir, true) }
+
+// startDemoWait is startDemo; without ready it returns as soon as the page
+// is served, while the model may still train.
+func startDemoWait(t *testing.T, dir string, ready bool) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut syncBuffer
@@ -43,6 +47,9 @@ func startDemo(t *testing.T, dir string) string {
 	for time.Now().Before(deadline) {
 		if m := re.FindStringSubmatch(out.String()); m != nil {
 			// The page is served at once; wait for the model too.
+			if !ready {
+				return m[1]
+			}
 			if _, err := newClient(strings.TrimSuffix(m[1], "/")).Ready(context.Background()); err == nil {
 				return m[1]
 			}
@@ -260,6 +267,85 @@ func order(list string) string {
 		ids = append(ids, id)
 	}
 	return strings.Join(ids, ",")
+}
+
+// TestBrowserTraining opens the demo's page while the model trains (held
+// at step 1): the Model view shows a progress bar and the step, the Rate
+// view records a pick and says the model is training where its ranking
+// would be, and once training ends the Model view shows the trained model
+// without a reload.
+func TestBrowserTraining(t *testing.T) {
+	exe := chromium(t)
+	release := make(chan struct{})
+	var once sync.Once
+	demoStepHook = func(train.StepInfo) { once.Do(func() { <-release }) }
+	t.Cleanup(func() { demoStepHook = nil })
+	url := startDemoWait(t, t.TempDir(), false)
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
+		chromedp.DisableGPU, chromedp.WindowSize(1100, 900))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelA()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	defer cancelT()
+	var mu sync.Mutex
+	var exceptions []string
+	msgs := chromedp.Console(ctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			if m.IsException() {
+				mu.Lock()
+				exceptions = append(exceptions, m.String())
+				mu.Unlock()
+			}
+		}
+	}()
+	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	wait := func(what, cond string) {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingTimeout(60*time.Second))); err != nil {
+			page, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("status").textContent + " | error: " + document.getElementById("error").textContent + " | model: " + document.getElementById("view-model").textContent`))
+			t.Fatalf("%s: %v (page: %s)", what, err, page)
+		}
+	}
+
+	run("open the model view", chromedp.Navigate(url+"#model"))
+	wait("progress bar at step 1", `!document.getElementById("model-training").hidden && document.getElementById("training-bar").value === 1/20 && document.getElementById("training-facts").textContent.includes("1 of 20") && !document.getElementById("training-banner").hidden`)
+
+	run("new user", chromedp.Navigate(url+"#rate"), chromedp.WaitVisible(chromedp.ID("new-user")), chromedp.Click(chromedp.ID("new-user")))
+	wait("pair and training note", `document.getElementById("img-left").naturalWidth > 0 && document.getElementById("rate-top").textContent.includes("model is training") && document.getElementById("error").hidden`)
+	run("pick", chromedp.KeyEvent(kb.ArrowLeft))
+	wait("pick recorded", `document.getElementById("pick-count").textContent === "1" && document.getElementById("error").hidden`)
+
+	run("back to the model view", chromedp.Navigate(url+"#model"))
+	wait("still training", `document.getElementById("training-facts").textContent.includes("training")`)
+	close(release)
+	wait("trained model shown without a reload", `document.getElementById("model-facts").textContent.includes("steps") && document.getElementById("training-facts").textContent.includes("done") && document.getElementById("training-bar").value === 1 && document.getElementById("training-banner").hidden`)
+	if msg, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("error").hidden ? "" : document.getElementById("error").textContent`)); err != nil || msg != "" {
+		t.Fatalf("the page shows an error: %q %v", msg, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(exceptions) > 0 {
+		t.Fatalf("exceptions on the page:\n%s", strings.Join(exceptions, "\n"))
+	}
 }
 
 // TestDemoReuses runs a tiny demo twice in one directory. The first run
