@@ -81,6 +81,13 @@ func (c *Client) Model(ctx context.Context) (*ModelInfo, error) {
 	return &out, c.do(ctx, http.MethodGet, "/v1/model", nil, &out)
 }
 
+// Training reports the progress of the training run the server follows
+// (GET /v1/training); State is "none" when there is none.
+func (c *Client) Training(ctx context.Context) (*Training, error) {
+	var out Training
+	return &out, c.do(ctx, http.MethodGet, "/v1/training", nil, &out)
+}
+
 // Health reports whether the process is up (GET /healthz).
 func (c *Client) Health(ctx context.Context) (*Health, error) {
 	var out Health

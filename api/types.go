@@ -248,3 +248,37 @@ type ErrorBody struct {
 
 // Float returns a pointer to x, for Comparison.Label0.
 func Float(x float64) *float64 { return &x }
+
+// Training states of Training.State.
+const (
+	TrainingNone    = "none"     // this server knows of no training run
+	TrainingRunning = "training" // a run is going on
+	TrainingDone    = "done"     // the run ended and its model is served
+	TrainingFailed  = "failed"   // the run ended with Error
+)
+
+// Training is the progress of the training run a server reports on
+// (GET /v1/training): `palate demo` trains in the background while it
+// serves.
+type Training struct {
+	// State is "none", "training", "done" or "failed".
+	State string `json:"state"`
+	// Stage is the training stage ("joint", "stage1" or "stage2").
+	Stage string `json:"stage,omitempty"`
+	// Step counts the steps done, of TotalSteps planned.
+	Step       int `json:"step"`
+	TotalSteps int `json:"total_steps"`
+	// Loss and Accuracy are moving averages of the training loss and
+	// pairwise accuracy.
+	Loss     float64 `json:"loss"`
+	Accuracy float64 `json:"accuracy"`
+	// ValAccuracy is the last validation's pairwise accuracy, if any.
+	ValAccuracy *float64 `json:"val_accuracy,omitempty"`
+	// EpisodesPerSecond is the mean throughput since the start.
+	EpisodesPerSecond float64 `json:"episodes_per_second"`
+	// Error says why a failed run failed.
+	Error string `json:"error,omitempty"`
+	// Started is when the run began; Updated when this report was made.
+	Started time.Time `json:"started,omitzero"`
+	Updated time.Time `json:"updated,omitzero"`
+}

@@ -48,6 +48,7 @@ func (s *Server) buildRoutes() (patterns []string, mux, probe *http.ServeMux) {
 		{"GET /v1/users/{user}/profile", read, s.profile},
 		{"GET /v1/users", read, s.users},
 		{"GET /v1/model", read, s.modelInfo},
+		{"GET /v1/training", read, s.trainingInfo},
 		{"GET /v1/images/{id}/file", read, s.imageFile},
 		{"POST /v1/generate", write, s.generate},
 		{"GET /v1/map", read, s.tasteMap},

@@ -32,6 +32,9 @@ func (s *Server) current() (*modelState, error) {
 	m := s.model.Load()
 	if m == nil {
 		msg := "no model loaded: train one and publish it (palate model publish), or start the server with --model"
+		if note := s.trainingNote(); note != "" {
+			msg = note
+		}
 		if e := s.loadErr.Load(); e != nil {
 			msg += "; last load failed: " + *e
 		}

@@ -164,6 +164,7 @@ type Server struct {
 
 	model     atomic.Pointer[modelState]
 	loadErr   atomic.Pointer[string]
+	training  atomic.Pointer[api.Training]
 	contexts  *cache[*userContext]
 	descs     *cache[*descriptor]
 	reload    chan struct{}

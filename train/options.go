@@ -105,6 +105,10 @@ type Options struct {
 	LogEvery time.Duration `json:"-"`
 	// Now is the clock (for tests); default time.Now.
 	Now func() time.Time `json:"-"`
+	// OnStep, if set, is called after every optimizer step and after every
+	// validation, on the training goroutine, whatever Progress says; it
+	// should return quickly (a server copies it for GET /v1/training).
+	OnStep func(StepInfo) `json:"-"`
 	// ColdStartRate is the fraction of training episodes whose history Run
 	// hides (all slots made padding), so the model also learns the
 	// population-wide preference it must give a person with no history.

@@ -11,6 +11,24 @@ import (
 	"golang.org/x/term"
 )
 
+// StepInfo is a training run's state after a step or a validation, given
+// to Options.OnStep.
+type StepInfo struct {
+	Stage Stage
+	// Step counts the steps done, of TotalSteps planned (early stopping
+	// may end the run sooner).
+	Step, TotalSteps int
+	// Loss and Accuracy are the moving averages of the training loss and
+	// pairwise accuracy.
+	Loss, Accuracy float64
+	// ValAccuracy is the last validation's pairwise accuracy, when
+	// Validated.
+	ValAccuracy float64
+	Validated   bool
+	// EpisodesPerSecond is the mean throughput since the start.
+	EpisodesPerSecond float64
+}
+
 // progress reports training: a bar with loss, accuracy and episodes/s on a
 // terminal, a plain line every LogEvery otherwise (logs, CI).
 type progress struct {
@@ -24,10 +42,13 @@ type progress struct {
 	lastVal  float64
 	hasVal   bool
 	silenced bool
+	onStep   func(StepInfo)
+	info     StepInfo
 }
 
 func newProgress(o Options, total int) *progress {
-	p := &progress{w: o.Log, every: o.LogEvery, now: o.Now, total: total}
+	p := &progress{w: o.Log, every: o.LogEvery, now: o.Now, total: total, onStep: o.OnStep}
+	p.info.TotalSteps = total
 	p.last = p.now()
 	if o.Log == nil || o.Progress == ProgressNone {
 		p.silenced = true
@@ -54,11 +75,15 @@ func newProgress(o Options, total int) *progress {
 }
 
 func (p *progress) step(stage Stage, steps int, e *emaStats, epsPerSec float64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.onStep != nil {
+		p.info.Stage, p.info.Step, p.info.Loss, p.info.Accuracy, p.info.EpisodesPerSecond = stage, steps, e.loss, e.acc, epsPerSec
+		p.onStep(p.info)
+	}
 	if p.silenced {
 		return
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	val := ""
 	if p.hasVal {
 		val = fmt.Sprintf(" val %.3f", p.lastVal)
@@ -78,6 +103,10 @@ func (p *progress) step(stage Stage, steps int, e *emaStats, epsPerSec float64) 
 func (p *progress) val(acc float64) {
 	p.mu.Lock()
 	p.lastVal, p.hasVal = acc, true
+	if p.onStep != nil {
+		p.info.ValAccuracy, p.info.Validated = acc, true
+		p.onStep(p.info)
+	}
 	p.mu.Unlock()
 }
 

@@ -357,3 +357,31 @@ func TestProgressOutput(t *testing.T) {
 		}
 	}
 }
+
+// OnStep sees every step and every validation, even with progress output
+// off.
+func TestOnStep(t *testing.T) {
+	cfg := synthConfig()
+	w := newSynthWorld(cfg, 20, 1)
+	opts := quietOptions()
+	opts.Steps, opts.EvalEvery = 4, 2
+	var seen []StepInfo
+	opts.OnStep = func(i StepInfo) { seen = append(seen, i) }
+	if _, err := Run(context.Background(), cfg, opts, w.source(4, 0, 20, 1), ValidateOn(w.fixedBatches(1, 4, 0, 20, 2))); err != nil {
+		t.Fatal(err)
+	}
+	// 4 steps and 2 validations (after steps 2 and 4).
+	if len(seen) != 6 {
+		t.Fatalf("%d calls, want 6: %+v", len(seen), seen)
+	}
+	if seen[0].Step != 1 || seen[0].TotalSteps != 4 || seen[0].Validated || seen[0].EpisodesPerSecond <= 0 || seen[0].Loss <= 0 {
+		t.Errorf("first call %+v", seen[0])
+	}
+	v := seen[2]
+	if v.Step != 2 || !v.Validated || v.ValAccuracy < 0 || v.ValAccuracy > 1 {
+		t.Errorf("call after the first validation %+v", v)
+	}
+	if last := seen[len(seen)-1]; last.Step != 4 || !last.Validated || last.Stage == "" {
+		t.Errorf("last call %+v", last)
+	}
+}

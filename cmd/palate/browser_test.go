@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -15,11 +16,18 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"palate/api"
+	"palate/train"
 )
 
 // startDemo runs a tiny `palate demo` in dir on a free port and returns
-// its URL once the page is ready.
-func startDemo(t *testing.T, dir string) string {
+// its URL once the page is ready and its model is served.
+func startDemo(t *testing.T, dir string) string { return startDemoWait(t, dir, true) }
+
+// startDemoWait is startDemo; without ready it returns as soon as the page
+// is served, while the model may still train.
+func startDemoWait(t *testing.T, dir string, ready bool) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut syncBuffer
@@ -38,7 +46,13 @@ func startDemo(t *testing.T, dir string) string {
 	deadline := time.Now().Add(3 * time.Minute)
 	for time.Now().Before(deadline) {
 		if m := re.FindStringSubmatch(out.String()); m != nil {
-			return m[1]
+			// The page is served at once; wait for the model too.
+			if !ready {
+				return m[1]
+			}
+			if _, err := newClient(strings.TrimSuffix(m[1], "/")).Ready(context.Background()); err == nil {
+				return m[1]
+			}
 		}
 		select {
 		case code := <-done:
@@ -255,10 +269,97 @@ func order(list string) string {
 	return strings.Join(ids, ",")
 }
 
-// TestDemoReuses runs a tiny demo twice in one directory: the second run
-// reuses the world, the model and the database, and both serve the page.
+// TestBrowserTraining opens the demo's page while the model trains (held
+// at step 1): the Model view shows a progress bar and the step, the Rate
+// view records a pick and says the model is training where its ranking
+// would be, and once training ends the Model view shows the trained model
+// without a reload.
+func TestBrowserTraining(t *testing.T) {
+	exe := chromium(t)
+	release := make(chan struct{})
+	var once sync.Once
+	demoStepHook = func(train.StepInfo) { once.Do(func() { <-release }) }
+	t.Cleanup(func() { demoStepHook = nil })
+	url := startDemoWait(t, t.TempDir(), false)
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
+		chromedp.DisableGPU, chromedp.WindowSize(1100, 900))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelA()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	defer cancelT()
+	var mu sync.Mutex
+	var exceptions []string
+	msgs := chromedp.Console(ctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			if m.IsException() {
+				mu.Lock()
+				exceptions = append(exceptions, m.String())
+				mu.Unlock()
+			}
+		}
+	}()
+	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	wait := func(what, cond string) {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingTimeout(60*time.Second))); err != nil {
+			page, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("status").textContent + " | error: " + document.getElementById("error").textContent + " | model: " + document.getElementById("view-model").textContent`))
+			t.Fatalf("%s: %v (page: %s)", what, err, page)
+		}
+	}
+
+	run("open the model view", chromedp.Navigate(url+"#model"))
+	wait("progress bar at step 1", `!document.getElementById("model-training").hidden && document.getElementById("training-bar").value === 1/20 && document.getElementById("training-facts").textContent.includes("1 of 20") && !document.getElementById("training-banner").hidden`)
+
+	run("new user", chromedp.Navigate(url+"#rate"), chromedp.WaitVisible(chromedp.ID("new-user")), chromedp.Click(chromedp.ID("new-user")))
+	wait("pair and training note", `document.getElementById("img-left").naturalWidth > 0 && document.getElementById("rate-top").textContent.includes("model is training") && document.getElementById("error").hidden`)
+	run("pick", chromedp.KeyEvent(kb.ArrowLeft))
+	wait("pick recorded", `document.getElementById("pick-count").textContent === "1" && document.getElementById("error").hidden`)
+
+	run("back to the model view", chromedp.Navigate(url+"#model"))
+	wait("still training", `document.getElementById("training-facts").textContent.includes("training")`)
+	close(release)
+	wait("trained model shown without a reload", `document.getElementById("model-facts").textContent.includes("steps") && document.getElementById("training-facts").textContent.includes("done") && document.getElementById("training-bar").value === 1 && document.getElementById("training-banner").hidden`)
+	if msg, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("error").hidden ? "" : document.getElementById("error").textContent`)); err != nil || msg != "" {
+		t.Fatalf("the page shows an error: %q %v", msg, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(exceptions) > 0 {
+		t.Fatalf("exceptions on the page:\n%s", strings.Join(exceptions, "\n"))
+	}
+}
+
+// TestDemoReuses runs a tiny demo twice in one directory. The first run
+// serves the page while it trains (held at step 1 by demoStepHook): the
+// page and the people are there, readiness says a model is training and
+// GET /v1/training reports the step; once training ends readiness flips
+// without a restart. The second run reuses the world, the model and the
+// database, is ready at once and trains nothing.
 func TestDemoReuses(t *testing.T) {
 	dir := t.TempDir()
+	release := make(chan struct{})
+	var once sync.Once
+	demoStepHook = func(train.StepInfo) { once.Do(func() { <-release }) }
+	t.Cleanup(func() { demoStepHook = nil })
 	for run := range 2 {
 		ctx, cancel := context.WithCancel(context.Background())
 		var out, errOut syncBuffer
@@ -290,9 +391,50 @@ func TestDemoReuses(t *testing.T) {
 		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 			t.Fatalf("run %d: page %d %s", run, resp.StatusCode, resp.Header.Get("Content-Type"))
 		}
-		users, err := newClient(strings.TrimSuffix(url, "/")).Users(context.Background())
+		c := newClient(strings.TrimSuffix(url, "/"))
+		users, err := c.Users(context.Background())
 		if err != nil || len(users.Users) != 12 {
 			t.Fatalf("run %d: users %v %v", run, users, err)
+		}
+		if run == 0 {
+			// Training is held at its first step: the page serves, the
+			// model is not there yet.
+			var tr *api.Training
+			for deadline := time.Now().Add(2 * time.Minute); ; {
+				tr, err = c.Training(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tr.Step >= 1 || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			if tr.State != api.TrainingRunning || tr.Step != 1 || tr.TotalSteps != 4 || tr.EpisodesPerSecond <= 0 {
+				t.Fatalf("training while held: %+v", tr)
+			}
+			if _, err := c.Ready(context.Background()); err == nil || !strings.Contains(err.Error(), "training (step 1 of 4)") {
+				t.Fatalf("ready while training: %v", err)
+			}
+			close(release)
+			var ready error = errors.New("not asked")
+			for deadline := time.Now().Add(2 * time.Minute); ready != nil && time.Now().Before(deadline); {
+				_, ready = c.Ready(context.Background())
+				time.Sleep(50 * time.Millisecond)
+			}
+			if ready != nil {
+				t.Fatalf("not ready after training: %v\n%s", ready, errOut.String())
+			}
+			if tr, err = c.Training(context.Background()); err != nil || tr.State != api.TrainingDone || tr.Step != 4 {
+				t.Fatalf("training after it ended: %+v %v", tr, err)
+			}
+		} else {
+			if _, err := c.Ready(context.Background()); err != nil {
+				t.Fatalf("run %d: reused model not ready at once: %v", run, err)
+			}
+			if tr, err := c.Training(context.Background()); err != nil || tr.State != api.TrainingNone {
+				t.Fatalf("run %d: training %+v %v", run, tr, err)
+			}
 		}
 		cancel()
 		if code := <-done; code != 0 {
@@ -301,6 +443,9 @@ func TestDemoReuses(t *testing.T) {
 		reused := strings.Count(errOut.String(), "demo: reusing")
 		if (run == 0 && reused != 0) || (run == 1 && reused != 3) {
 			t.Fatalf("run %d: %d reuse messages:\n%s", run, reused, errOut.String())
+		}
+		if trains := strings.Count(errOut.String(), "demo: training a model"); trains != 1-run {
+			t.Fatalf("run %d: %d training messages:\n%s", run, trains, errOut.String())
 		}
 	}
 }

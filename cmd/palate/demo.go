@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"palate"
+	"palate/api"
 	"palate/model"
 	"palate/server"
 	"palate/train"
@@ -24,12 +25,14 @@ const defaultDemoSteps = 150
 func init() {
 	register(&command{
 		name:    "demo",
-		summary: "build a small taste world, train a model on it and serve the web page",
-		long: `Builds a small taste world into --dir/world, trains a model on it briefly
-(--dir/model), loads it into an embedded SQLite database (--dir/palate.db)
-and serves the web page and the API at --addr. Each step is skipped when
-its result is already in --dir, so later runs start in seconds. Ctrl-C
-stops the server.`,
+		summary: "build a small taste world, serve the web page and train a model on it meanwhile",
+		long: `Builds a small taste world into --dir/world, loads it into an embedded
+SQLite database (--dir/palate.db) and serves the web page and the API at
+--addr while it trains a model on the world briefly (--dir/model): the
+page records picks at once, its Model view (GET /v1/training) follows the
+training, and ranking starts when the model is served. Each step is
+skipped when its result is already in --dir, so later runs start in
+seconds with the trained model. Ctrl-C stops the server.`,
 		setup: func(fs *flag.FlagSet) func(context.Context, *Env) error {
 			dir := fs.String("dir", "palate-demo", "working `directory` for the demo's world, model and database")
 			users := fs.Int("users", 200, "people in the demo world")
@@ -52,9 +55,6 @@ stops the server.`,
 				}
 				printSummary(env.Stdout, cfg, s, wdir)
 				mdir := filepath.Join(*dir, "model")
-				if err := demoTrain(ctx, env, wdir, mdir, *steps); err != nil {
-					return err
-				}
 				db := "sqlite:" + filepath.Join(*dir, "palate.db")
 				marker := filepath.Join(*dir, "palate.db.imported")
 				if _, err := os.Stat(marker); err != nil {
@@ -72,8 +72,15 @@ stops the server.`,
 					return err
 				}
 				defer st.Close()
+				_, loadErr := train.Load(mdir)
+				trained := loadErr == nil
+				serveDir := ""
+				if trained {
+					fmt.Fprintf(env.Stderr, "demo: reusing the model in %s\n", mdir)
+					serveDir = mdir
+				}
 				srv, err := server.New(ctx, server.Config{
-					Store: st, ModelDir: mdir, Images: wdir, Generated: filepath.Join(*dir, "generated"), Bench: *bench,
+					Store: st, ModelDir: serveDir, Images: wdir, Generated: filepath.Join(*dir, "generated"), Bench: *bench,
 					Logger: slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 				})
 				if err != nil {
@@ -84,20 +91,75 @@ stops the server.`,
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(env.Stdout, "\npalate demo ready in %s: open http://%s/ (Ctrl-C stops)\n", time.Since(start).Round(time.Second), ln.Addr())
+				trainDone := make(chan struct{})
+				if trained {
+					close(trainDone)
+				} else {
+					srv.SetTraining(api.Training{State: api.TrainingRunning, TotalSteps: *steps, Started: time.Now()})
+					go func() {
+						defer close(trainDone)
+						demoTrainServe(ctx, env, srv, wdir, mdir, *steps)
+					}()
+				}
+				// Wait for the training goroutine: it writes into --dir.
+				defer func() { <-trainDone }()
+				note := ""
+				if !trained {
+					note = "; the model trains meanwhile (Model view)"
+				}
+				fmt.Fprintf(env.Stdout, "\npalate demo ready in %s: open http://%s/ (Ctrl-C stops)%s\n", time.Since(start).Round(time.Second), ln.Addr(), note)
 				return srv.Serve(ctx, ln)
 			}
 		},
 	})
 }
 
-// demoTrain trains a model on the world at wdir into mdir unless mdir
-// already holds a checkpoint.
-func demoTrain(ctx context.Context, env *Env, wdir, mdir string, steps int) error {
-	if _, err := train.Load(mdir); err == nil {
-		fmt.Fprintf(env.Stderr, "demo: reusing the model in %s\n", mdir)
-		return nil
+// demoStepHook, if set (tests), sees each training step after the server
+// has been told of it.
+var demoStepHook func(train.StepInfo)
+
+// demoTrainServe trains a model on the world at wdir into mdir while srv
+// serves, reporting progress to srv (GET /v1/training), and then serves the
+// trained model. A failure is reported to srv and on stderr; the page keeps
+// recording picks.
+func demoTrainServe(ctx context.Context, env *Env, srv *server.Server, wdir, mdir string, steps int) {
+	started := time.Now()
+	err := demoTrain(ctx, env, wdir, mdir, steps, func(i train.StepInfo) {
+		t := api.Training{State: api.TrainingRunning, Stage: string(i.Stage), Step: i.Step, TotalSteps: i.TotalSteps,
+			Loss: i.Loss, Accuracy: i.Accuracy, EpisodesPerSecond: i.EpisodesPerSecond, Started: started, Updated: time.Now()}
+		if i.Validated {
+			t.ValAccuracy = &i.ValAccuracy
+		}
+		srv.SetTraining(t)
+		if demoStepHook != nil {
+			demoStepHook(i)
+		}
+	})
+	if err == nil {
+		err = srv.LoadModelDir(ctx, mdir)
 	}
+	if err != nil {
+		if ctx.Err() == nil {
+			fmt.Fprintf(env.Stderr, "demo: training failed: %v\n", err)
+		}
+		srv.SetTraining(api.Training{State: api.TrainingFailed, TotalSteps: steps, Error: err.Error(), Started: started, Updated: time.Now()})
+		return
+	}
+	t := api.Training{State: api.TrainingDone, Started: started, Updated: time.Now()}
+	if ck, err := train.Load(mdir); err == nil {
+		sum := ck.Summary
+		t.Step, t.TotalSteps, t.Loss, t.Accuracy, t.EpisodesPerSecond = sum.Steps, steps, sum.FinalTrainLoss, sum.FinalTrainAccuracy, sum.EpisodesPerSecond
+		if sum.Validated {
+			t.ValAccuracy = &sum.BestValAccuracy
+		}
+	}
+	srv.SetTraining(t)
+	fmt.Fprintf(env.Stdout, "demo: the model is trained and served\n")
+}
+
+// demoTrain trains a model on the world at wdir into mdir, calling onStep
+// after each step and validation.
+func demoTrain(ctx context.Context, env *Env, wdir, mdir string, steps int, onStep func(train.StepInfo)) error {
 	tc := trainConfig{Model: model.DefaultConfig(), Train: train.DefaultOptions()}
 	tc.Train.Steps = steps
 	tc.Train.EvalEvery = max(10, steps/5)
@@ -107,6 +169,7 @@ func demoTrain(ctx context.Context, env *Env, wdir, mdir string, steps int) erro
 	}
 	tc.Train.OutDir = mdir
 	tc.Train.Log = env.Stderr
+	tc.Train.OnStep = onStep
 	tc.Train.Embedder = train.EmbedderInfo{Name: hd.Emb.Embedder, Dim: hd.Emb.Dim}
 	tc.Train.TextEmbedder = train.EmbedderInfo{Name: hd.TextName, Dim: len(hd.Text[0])}
 	fmt.Fprintf(env.Stderr, "demo: training a model for %d steps into %s\n", steps, mdir)

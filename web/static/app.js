@@ -104,7 +104,7 @@ async function refreshHistoryCount() {
   try {
     const p = await api("GET", `/v1/users/${encodeURIComponent(state.user)}/profile?n=1`);
     $("history-count").textContent = String(p.comparisons + p.votes);
-  } catch (e) { showError(e); }
+  } catch (e) { if (e.status !== 503) showError(e); } // 503: no model yet, the count waits for it
 }
 
 // ---- views ------------------------------------------------------------
@@ -132,7 +132,7 @@ async function show(view) {
       case "similar": await showSimilar(); break;
       case "model": await showModel(); break;
     }
-  } catch (e) { showError(e); }
+  } catch (e) { if (!trainingNotice(e)) showError(e); }
 }
 
 // ---- rate -------------------------------------------------------------
@@ -206,10 +206,26 @@ async function rankPool(where) {
   if (!state.pool) await newPool();
   const cands = state.pool.images.map((im) => ({ id: im.id }));
   const path = `/v1/users/${encodeURIComponent(state.user)}/rank`;
-  const [personal, general] = await Promise.all([
-    api("POST", path, { candidates: cands }),
-    api("POST", path, { candidates: cands, personal: false }),
-  ]);
+  let personal, general;
+  try {
+    [personal, general] = await Promise.all([
+      api("POST", path, { candidates: cands }),
+      api("POST", path, { candidates: cands, personal: false }),
+    ]);
+  } catch (e) {
+    if (e.status !== 503) throw e;
+    // No model yet (it is training): say so where the ranking would be.
+    const note = () => el("li", { class: "note", text: "The model is training: rankings appear when it is done. Picks are recorded meanwhile." });
+    if (where === "rate") $("rate-top").replaceChildren(note());
+    else {
+      $("foryou-prompt").textContent = state.pool.prompt;
+      $("foryou-state").textContent = e.message;
+      $("foryou-personal").replaceChildren(note());
+      $("foryou-general").replaceChildren(note());
+    }
+    pollTraining();
+    return;
+  }
   const before = state.lastOrder;
   state.lastOrder = personal.order.map((i) => state.pool.images[i].id);
   state.ranking = { personal, general, before };
@@ -367,9 +383,70 @@ $("guide-form").addEventListener("submit", async (ev) => {
   } catch (e) { out.replaceChildren(); showError(e); }
 });
 
+// ---- training -----------------------------------------------------------
+
+let training = null;      // the last GET /v1/training answer
+let trainingTimer = null; // the next poll while a run is going on
+
+// pollTraining asks for the training progress, shows it, and asks again
+// every second while a run goes on; when the run ends it shows the current
+// view again, so rankings appear without a reload.
+async function pollTraining() {
+  clearTimeout(trainingTimer);
+  trainingTimer = null;
+  const was = training && training.state;
+  await fetchTraining();
+  if (training && training.state === "training") trainingTimer = setTimeout(pollTraining, 1000);
+  else if (was === "training") { refreshHistoryCount(); show(currentView()); }
+}
+
+// fetchTraining asks for the training progress once and shows it.
+async function fetchTraining() {
+  try { training = await api("GET", "/v1/training"); } catch { return; }
+  renderTraining();
+}
+
+function renderTraining() {
+  const t = training || { state: "none" };
+  const running = t.state === "training";
+  const frac = t.total_steps ? t.step / t.total_steps : 0;
+  $("training-banner").hidden = !running;
+  if (running) {
+    $("training-banner").textContent = `The model is training: step ${t.step} of ${t.total_steps} (${pct(frac)}). ` +
+      "Picks are recorded meanwhile; rankings appear when it is done (Model view).";
+  }
+  $("model-training").hidden = t.state === "none";
+  if (t.state === "none") return;
+  $("training-bar").value = t.state === "done" ? 1 : frac;
+  const num = (x) => (x == null ? "–" : x.toFixed(3));
+  $("training-facts").replaceChildren(
+    el("dt", { text: "State" }), el("dd", { text: t.state + (t.error ? ": " + t.error : "") }),
+    el("dt", { text: "Step" }), el("dd", { text: `${t.step} of ${t.total_steps}` + (t.stage ? ` (${t.stage})` : "") }),
+    el("dt", { text: "Training loss" }), el("dd", { text: num(t.loss) }),
+    el("dt", { text: "Training accuracy" }), el("dd", { text: t.step ? pct(t.accuracy) : "–" }),
+    el("dt", { text: "Last validation accuracy" }), el("dd", { text: t.val_accuracy == null ? "not validated yet" : pct(t.val_accuracy) }),
+    el("dt", { text: "Episodes/s" }), el("dd", { text: t.episodes_per_second ? t.episodes_per_second.toFixed(0) : "–" }),
+  );
+}
+
+// trainingNotice shows a "no model yet" answer while a model trains as a
+// notice rather than an error, and reports whether it did.
+function trainingNotice(e) {
+  if (e.status !== 503 || !training || training.state !== "training") return false;
+  status(e.message);
+  return true;
+}
+
 // ---- model ------------------------------------------------------------
 
 async function showModel() {
+  await fetchTraining();
+  if (training && training.state === "training") {
+    if (!trainingTimer) trainingTimer = setTimeout(pollTraining, 1000);
+    for (const id of ["model-facts", "model-evals"]) $(id).replaceChildren();
+    $("model-facts").append(el("dt", { text: "Model" }), el("dd", { text: "none yet: the model is training (progress above)" }));
+    return;
+  }
   const m = await api("GET", "/v1/model");
   const s = m.summary || {};
   $("model-facts").replaceChildren(
@@ -424,5 +501,6 @@ window.addEventListener("hashchange", () => show(currentView()));
 (async () => {
   const saved = localStorage.getItem("palate-user") || "";
   try { await loadUsers(saved); } catch (e) { showError(e); }
+  await pollTraining();
   if (saved) setUser(saved); else show(currentView());
 })();
