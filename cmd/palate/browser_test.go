@@ -187,7 +187,7 @@ func TestBrowser(t *testing.T) {
 	keys := []string{kb.ArrowLeft, kb.ArrowLeft, kb.ArrowRight, kb.ArrowLeft, " ", kb.ArrowLeft, kb.ArrowRight, kb.ArrowLeft, kb.ArrowDown, kb.ArrowLeft}
 	for i, k := range keys {
 		run(fmt.Sprintf("pick %d", i+1), chromedp.KeyEvent(k))
-		wait(fmt.Sprintf("pick %d recorded", i+1), fmt.Sprintf(`document.getElementById("pick-count").textContent === "%d" && !document.getElementById("img-left").src.endsWith("/")`, i+1))
+		wait(fmt.Sprintf("pick %d recorded", i+1), fmt.Sprintf(`document.getElementById("pick-count").textContent === "%d" && !document.getElementById("img-left").src.endsWith("/") && document.getElementById("view-rate").getAttribute("aria-busy") !== "true"`, i+1))
 	}
 	wait("top picks", `document.querySelectorAll("#rate-top li").length === 6 && `+imagesLoaded)
 	shot("rate.png")

@@ -23,7 +23,6 @@ const state = {
   lastOrder: null,    // previous personal order of the pool, ids
   ranking: null,      // {personal, general}
   busy: false,
-  queued: [],         // picks made while the previous one was being recorded
 };
 
 // ---- API --------------------------------------------------------------
@@ -158,8 +157,11 @@ async function nextPair() {
 // pick records the choice: 1 left, 0 right, 0.5 can't decide, "bad" both.
 async function pick(choice) {
   if (!state.pair || !state.user) return;
-  if (state.busy) { state.queued.push(choice); return; } // kept for when this pick is done
+  // A key pressed while the last pick is recorded and the next pair loads
+  // is dropped: it would otherwise land on a pair the person has not seen.
+  if (state.busy) { status("Still recording the last pick…"); return; }
   state.busy = true;
+  $("view-rate").setAttribute("aria-busy", "true");
   clearError();
   const [a, b] = state.pair.images;
   try {
@@ -179,9 +181,11 @@ async function pick(choice) {
     const label = { 1: "left", 0: "right", 0.5: "can't decide", bad: "both bad" }[choice];
     status(`Recorded: ${label}. ${state.picks} picks this session.`);
     await nextPair();
-  } catch (e) { showError(e); state.queued = []; } finally { state.busy = false; }
+  } catch (e) { showError(e); } finally {
+    state.busy = false;
+    $("view-rate").setAttribute("aria-busy", "false");
+  }
   if (state.picks % 3 === 0) rankPool("rate").catch(showError);
-  if (state.queued.length) pick(state.queued.shift());
 }
 
 document.addEventListener("keydown", (ev) => {
