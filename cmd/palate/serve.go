@@ -62,6 +62,7 @@ Ctrl-C stops it after the requests in flight.`,
 						}
 						defer os.RemoveAll(tmp)
 						gdir = tmp
+						fmt.Fprintf(env.Stderr, "palate serve: pictures made by POST /v1/generate go to %s and are removed on exit; give --generated DIR (shared by every server on this database) to keep them\n", tmp)
 					}
 				}
 				scOpts, err := scorerOptions(*textEmb)
