@@ -142,42 +142,56 @@ func dropout(scope *mlm.Scope, x *Node, rate float64, training bool) *Node {
 	return Mul(x, MulScalar(keep, 1/(1-rate)))
 }
 
-// embedItems turns images and prompts into tokens without label or recency:
-// LayerNorm(image)·W_img + text·W_txt. The layer norm makes the model
-// indifferent to the scale of whatever embedder made the vectors.
-func embedItems(scope *mlm.Scope, img, txt *Node) *Node {
+// normImage is LayerNorm(image) with the model's own gain and bias: it makes
+// the model indifferent to the scale of whatever embedder made the vectors.
+// Every reader of an image embedding (tokens, pair differences, the base
+// head) takes this one node.
+func normImage(scope *mlm.Scope, img *Node) *Node {
 	g := img.Graph()
-	imgN := layerNorm(img, param(scope, g, "in/img_norm_gain"), param(scope, g, "in/img_norm_bias"))
+	return layerNorm(img, param(scope, g, "in/img_norm_gain"), param(scope, g, "in/img_norm_bias"))
+}
+
+// embedItems turns normalised images and prompts into tokens without label
+// or recency: imgN·W_img + text·W_txt.
+func embedItems(scope *mlm.Scope, imgN, txt *Node) *Node {
+	g := imgN.Graph()
 	x := dense(imgN, param(scope, g, "in/img_w"), nil)
 	return Add(x, dense(txt, param(scope, g, "in/txt_w"), nil))
 }
 
-// pairDiff returns, for each history slot of a comparison, a projection of
-// LayerNorm(preferred image) − LayerNorm(other image), [B, H, d]: a liked
-// slot's partner is the next slot when that one is disliked, a disliked
-// slot's the previous when that one is liked. Other slots (votes, padding, a
-// pair cut in two by truncation) get zeros.
-func pairDiff(scope *mlm.Scope, img, label *Node) *Node {
-	g := img.Graph()
-	B, H := img.Shape().Dim(0), img.Shape().Dim(1)
+// shift moves v [B, H, ...] along the slot axis: by +1 puts slot h+1 at h,
+// by -1 slot h-1; slots shifted in from past the ends are zeros.
+func shift(v *Node, by int) *Node {
+	g := v.Graph()
+	H := v.Shape().Dim(1)
+	pad := Zeros(g, shapes.Make(v.DType(), append([]int{v.Shape().Dim(0), 1}, v.Shape().Dimensions[2:]...)...))
 	if H < 2 {
-		return Zeros(g, shapes.Make(dtypes.Float32, B, H, param(scope, g, "in/pair_w").Shape().Dim(1)))
+		return ZerosLike(v)
 	}
-	x := layerNorm(img, param(scope, g, "in/img_norm_gain"), param(scope, g, "in/img_norm_bias"))
-	is := func(l Label) *Node { return ConvertDType(Equal(label, Const(g, int32(l))), dtypes.Float32) } // [B, H]
+	if by > 0 {
+		return Concatenate([]*Node{SliceAxis(v, 1, AxisRange(1, H)), pad}, 1)
+	}
+	return Concatenate([]*Node{pad, SliceAxis(v, 1, AxisRange(0, H-1))}, 1)
+}
+
+// pairSlots finds the history's comparisons, [B, H] float masks: head is 1 on
+// a liked slot whose next slot is disliked (its partner), tail on a disliked
+// slot whose previous slot is liked. Votes, padding and a comparison cut in
+// two by truncation are in neither.
+func pairSlots(label *Node) (head, tail *Node) {
+	g := label.Graph()
+	is := func(l Label) *Node { return ConvertDType(Equal(label, Const(g, int32(l))), dtypes.Float32) }
 	liked, disliked := is(LabelLiked), is(LabelDisliked)
-	zero1 := Zeros(g, shapes.Make(dtypes.Float32, B, 1))
-	// next[h] = slot h+1, prev[h] = slot h-1 (zeros past the ends).
-	shiftNext := func(v *Node) *Node { return Concatenate([]*Node{SliceAxis(v, 1, AxisRange(1, H)), zero1}, 1) }
-	shiftPrev := func(v *Node) *Node { return Concatenate([]*Node{zero1, SliceAxis(v, 1, AxisRange(0, H-1))}, 1) }
-	zeroD := Zeros(g, shapes.Make(dtypes.Float32, B, 1, x.Shape().Dim(2)))
-	nextX := Concatenate([]*Node{SliceAxis(x, 1, AxisRange(1, H)), zeroD}, 1)
-	prevX := Concatenate([]*Node{zeroD, SliceAxis(x, 1, AxisRange(0, H-1))}, 1)
-	headOfPair := Mul(liked, shiftNext(disliked)) // [B, H]: liked with its disliked partner next
-	tailOfPair := Mul(disliked, shiftPrev(liked)) // [B, H]: disliked with its liked partner before
-	diffHead := Mul(Sub(x, nextX), InsertAxes(headOfPair, -1))
-	diffTail := Mul(Sub(prevX, x), InsertAxes(tailOfPair, -1))
-	return dense(Add(diffHead, diffTail), param(scope, g, "in/pair_w"), nil)
+	return Mul(liked, shift(disliked, 1)), Mul(disliked, shift(liked, -1))
+}
+
+// pairDiff returns, for each history slot of a comparison, a projection of
+// the normalised preferred image minus the other one, [B, H, d]; other slots
+// get zeros.
+func pairDiff(scope *mlm.Scope, imgN, head, tail *Node) *Node {
+	diffHead := Mul(Sub(imgN, shift(imgN, 1)), InsertAxes(head, -1))
+	diffTail := Mul(Sub(shift(imgN, -1), imgN), InsertAxes(tail, -1))
+	return dense(Add(diffHead, diffTail), param(scope, imgN.Graph(), "in/pair_w"), nil)
 }
 
 // lookup gathers rows of table [N, d] for int32 indices of any shape.
@@ -252,9 +266,11 @@ func EncodeContext(scope *mlm.Scope, cfg Config, histImage, histText, histLabel,
 	B, H, K := histImage.Shape().Dim(0), histImage.Shape().Dim(1), cfg.PrefTokens
 	Lc := K + H
 
-	hist := embedItems(scope, histImage, histText)
+	histN := normImage(scope, histImage)
+	head, tail := pairSlots(histLabel)
+	hist := embedItems(scope, histN, histText)
 	if cfg.PairDiff {
-		hist = Add(hist, pairDiff(scope, histImage, histLabel))
+		hist = Add(hist, pairDiff(scope, histN, head, tail))
 	}
 	hist = Add(hist, lookup(param(scope, g, "in/label_emb"), histLabel))
 	hist = Add(hist, lookup(param(scope, g, "in/recency_emb"), histRecency))
@@ -263,7 +279,7 @@ func EncodeContext(scope *mlm.Scope, cfg Config, histImage, histText, histLabel,
 
 	enc := &Encoded{}
 	if cfg.TasteHead {
-		enc.Taste = tasteVector(scope, cfg, histImage, histText, histLabel, training)
+		enc.Taste = tasteVector(scope, cfg, histN, histText, head, training)
 	}
 	x := hist
 	maskF := histMaskF
@@ -334,7 +350,8 @@ func ScoreTargets(scope *mlm.Scope, cfg Config, enc *Encoded, tgtImage, tgtText 
 	Lc := enc.Bias.Shape().Dim(1)
 	bias4 := Reshape(enc.Bias, B, 1, 1, Lc)
 
-	y := embedItems(scope, tgtImage, tgtText)
+	tgtN := normImage(scope, tgtImage)
+	y := embedItems(scope, tgtN, tgtText)
 	query := SliceAxis(param(scope, g, "in/label_emb"), 0, AxisElem(int(LabelQuery))) // [1, d]
 	recent := SliceAxis(param(scope, g, "in/recency_emb"), 0, AxisElem(0))            // [1, d]
 	y = Add(y, Reshape(Add(query, recent), 1, 1, d))
@@ -358,16 +375,15 @@ func ScoreTargets(scope *mlm.Scope, cfg Config, enc *Encoded, tgtImage, tgtText 
 	y = layerNorm(y, param(scope, g, "out/ln_gain"), param(scope, g, "out/ln_bias"))
 	logits := dense(y, param(scope, g, "out/w"), param(scope, g, "out/b"))
 	if cfg.BaseHidden > 0 {
-		logits = Add(logits, baseHead(scope, cfg, enc.Taste, tgtImage, tgtText, training))
+		logits = Add(logits, baseHead(scope, cfg, enc.Taste, tgtN, tgtText, training))
 	}
 	return logits
 }
 
-// baseFeatures are the base head's hidden features φ of images and their
-// prompts, [..., BaseHidden], with dropout when training.
-func baseFeatures(scope *mlm.Scope, cfg Config, img, txt *Node, training bool) *Node {
-	g := img.Graph()
-	imgN := layerNorm(img, param(scope, g, "in/img_norm_gain"), param(scope, g, "in/img_norm_bias"))
+// baseFeatures are the base head's hidden features φ of normalised images
+// and their prompts, [..., BaseHidden], with dropout when training.
+func baseFeatures(scope *mlm.Scope, cfg Config, imgN, txt *Node, training bool) *Node {
+	g := imgN.Graph()
 	x := Concatenate([]*Node{imgN, txt}, -1)
 	h := nn.Dense(x, param(scope, g, "base/w1"), param(scope, g, "base/b1"), compute.DenseLayoutInputOutputs, activation.TypeRelu)
 	return dropout(scope, h, cfg.Dropout, training)
@@ -376,10 +392,10 @@ func baseFeatures(scope *mlm.Scope, cfg Config, img, txt *Node, training bool) *
 // baseHead is the base part of the score, [B, T, 2] with a zero second
 // column so that it adds to s+ only: φ(target)·w2, the same for everyone,
 // plus φ(target)·taste when the taste head is on (taste [B, BaseHidden]).
-func baseHead(scope *mlm.Scope, cfg Config, taste, img, txt *Node, training bool) *Node {
-	g := img.Graph()
-	h := baseFeatures(scope, cfg, img, txt, training) // [B, T, Hb]
-	u := dense(h, param(scope, g, "base/w2"), nil)    // [B, T, 1]
+func baseHead(scope *mlm.Scope, cfg Config, taste, imgN, txt *Node, training bool) *Node {
+	g := imgN.Graph()
+	h := baseFeatures(scope, cfg, imgN, txt, training) // [B, T, Hb]
+	u := dense(h, param(scope, g, "base/w2"), nil)     // [B, T, 1]
 	if taste != nil {
 		u = Add(u, InsertAxes(Einsum("bth,bh->bt", h, taste), -1))
 	}
@@ -387,28 +403,15 @@ func baseHead(scope *mlm.Scope, cfg Config, taste, img, txt *Node, training bool
 }
 
 // tasteVector infers a person's weights over the base features from their
-// comparisons: the mean over the history's pairs of φ(preferred) − φ(other)
-// (a pair is a liked slot followed by a disliked one, as pairDiff reads
-// them), through a one-hidden-layer MLP, [B, BaseHidden]. An empty history
-// gives the MLP's answer for a zero mean.
-func tasteVector(scope *mlm.Scope, cfg Config, img, txt, label *Node, training bool) *Node {
-	g := img.Graph()
-	B, H := img.Shape().Dim(0), img.Shape().Dim(1)
-	phi := baseFeatures(scope, cfg, img, txt, training) // [B, H, Hb]
-	Hb := phi.Shape().Dim(2)
-	mean := Zeros(g, shapes.Make(dtypes.Float32, B, Hb))
-	if H >= 2 {
-		is := func(l Label) *Node { return ConvertDType(Equal(label, Const(g, int32(l))), dtypes.Float32) }
-		liked, disliked := is(LabelLiked), is(LabelDisliked)
-		next := func(v *Node) *Node { // slot h+1 at h, zeros past the end
-			pad := Zeros(g, shapes.Make(v.DType(), append([]int{B, 1}, v.Shape().Dimensions[2:]...)...))
-			return Concatenate([]*Node{SliceAxis(v, 1, AxisRange(1, H)), pad}, 1)
-		}
-		head := Mul(liked, next(disliked))                              // [B, H]: a pair starts here
-		diff := Mul(Sub(phi, next(phi)), InsertAxes(head, -1))          // [B, H, Hb]
-		n := ReduceSum(head, 1)                                         // [B]
-		mean = Div(ReduceSum(diff, 1), InsertAxes(MaxScalar(n, 1), -1)) // [B, Hb]
-	}
+// comparisons: the mean over the history's pairs (head, from pairSlots) of
+// φ(preferred) − φ(other), through a one-hidden-layer MLP, [B, BaseHidden].
+// An empty history gives the MLP's answer for a zero mean.
+func tasteVector(scope *mlm.Scope, cfg Config, imgN, txt, head *Node, training bool) *Node {
+	g := imgN.Graph()
+	phi := baseFeatures(scope, cfg, imgN, txt, training)             // [B, H, Hb]
+	diff := Mul(Sub(phi, shift(phi, 1)), InsertAxes(head, -1))       // [B, H, Hb]
+	n := ReduceSum(head, 1)                                          // [B]
+	mean := Div(ReduceSum(diff, 1), InsertAxes(MaxScalar(n, 1), -1)) // [B, Hb]
 	h := nn.Dense(mean, param(scope, g, "taste/w1"), param(scope, g, "taste/b1"), compute.DenseLayoutInputOutputs, activation.TypeRelu)
 	return dense(h, param(scope, g, "taste/w2"), nil)
 }

@@ -405,11 +405,20 @@ func (s *Scorer) scoreChunk(c *Context, cands []Candidate, size int) ([]float32,
 // model cfg (a multiply-add counts 2), from the matrix products: the input
 // projections, then per layer the q/k/v and output projections (8·d²), the
 // feed-forward block (4·d·FFMult·d) and attention over the K+H context
-// tokens and itself (4·d·(K+H+1)). Element-wise work (layer norms, softmax,
+// tokens and itself (4·d·(K+H+1)), the readout, and the base head over the
+// image and prompt (2·Hb·(ImageDim+TextDim) + 2·Hb, plus 2·Hb for the taste
+// head's dot product). Element-wise work (layer norms, softmax,
 // activations) is left out; it is a few percent.
 func FLOPsPerCandidate(cfg model.Config) int64 {
 	d := int64(cfg.DModel)
 	lc := int64(cfg.ContextLen()) + 1
 	perLayer := 8*d*d + 4*d*int64(cfg.FFMult)*d + 4*d*lc
-	return 2*d*int64(cfg.ImageDim+cfg.TextDim) + int64(cfg.Layers)*perLayer + 2*d*2
+	flops := 2*d*int64(cfg.ImageDim+cfg.TextDim) + int64(cfg.Layers)*perLayer + 2*d*2
+	if hb := int64(cfg.BaseHidden); hb > 0 {
+		flops += 2*hb*int64(cfg.ImageDim+cfg.TextDim) + 2*hb
+		if cfg.TasteHead {
+			flops += 2 * hb
+		}
+	}
+	return flops
 }
