@@ -1,7 +1,7 @@
-// Package features holds palate's built-in pixel embedder, pixels-v1, and the
-// image decoding every embedder shares.
+// Package features holds palate's built-in pixel embedder, pixels-v2 (and
+// its predecessor pixels-v1), and the image decoding every embedder shares.
 //
-// pixels-v1 is what palate uses when no vision model is configured. It must
+// pixels-v2 is what palate uses when no vision model is configured. It must
 // turn any picture into a fixed-length vector from which a downstream model
 // can read what people's taste responds to: main hue, saturation,
 // brightness, contrast, grain, palette harmony, the kind, number, size and
@@ -31,7 +31,7 @@
 // lightness and a*, b* for colour, plus HSV hue, saturation and value for
 // the colour histograms.
 //
-// # Vector layout (Dim = 314)
+// # Vector layout (Dim = 344; pixels-v1 is the first 314, DimV1)
 //
 // Colour (68):
 //
@@ -94,6 +94,26 @@
 //	         differ here), compactness, how much of its bounding box it fills,
 //	         the box's aspect ratio, and how many regions are at least a
 //	         quarter of its size (subjects side by side)
+//
+// Figure and ground colour (30, pixels-v2 only):
+//
+//	314  12  foreground hue (12 circular bins, soft), chroma-weighted,
+//	         shares of the foreground, square-rooted
+//	326   9  the hue-circle statistics above, of the foreground alone
+//	335   3  backdrop: chroma-weighted mean hue direction and its R1
+//	338   4  foreground mean a*, b*, L* and HSV chroma
+//	342   2  cos and |sin| of the angle between the foreground's and the
+//	         backdrop's mean hues
+//
+// The whole-picture histograms mix a subject's colour with its backdrop's
+// tint and its accents. On the taste world's pictures a linear probe reads
+// the main hue family with 48% accuracy from pixels-v1 and 72% from
+// pixels-v2 (R² of the hue's cosine 0.50 and 0.69, of palette harmony 0.62
+// and 0.82, subject 81% and 82%; TestWorldProbe, 6,000 pictures).
+//
+// pixels-v1 is the same recipe without that block, renormalised: its
+// vectors are what they always were, so data and checkpoints made with it
+// embed new pictures the same way (NewPixelsV1, ByName).
 //
 // Blocks returns the same layout for code that looks at one kind of feature.
 //

@@ -8,13 +8,23 @@ import (
 	"palate"
 )
 
-// Name is the embedder name Pixels reports; it names embedding files and is
-// checked against model checkpoints, so it changes whenever the vector does.
-const Name = "pixels-v1"
+// Name is the embedder name of the default Pixels; it names embedding
+// files and is checked against model checkpoints, so it changes whenever
+// the vector does.
+const Name = "pixels-v2"
 
-// Version is the revision of the pixels-v1 recipe. Vectors from different
+// Version is the revision of the pixels-v2 recipe. Vectors from different
 // versions must not be mixed in one table; it is stored beside them.
-const Version = "1.0.0"
+const Version = "2.0.0"
+
+// NameV1 and VersionV1 name the first recipe, pixels-v1: the same vector
+// without the figure/ground colour block (DimV1 floats, bit for bit what
+// it always was), kept so that datasets and checkpoints made with it still
+// embed new pictures the same way.
+const (
+	NameV1    = "pixels-v1"
+	VersionV1 = "1.0.0"
+)
 
 // Working sizes: every picture is reduced to full×full before any feature
 // is computed, and shape features use a half×half copy (2×2 means), which
@@ -45,7 +55,9 @@ const (
 	offEdgeMom   = offCentre + 3               // 5: where the edges are
 	offBlobs     = offEdgeMom + 5              // 10: foreground regions
 	offBlobShape = offBlobs + blobDim          // 10: shape of the largest region
-	Dim          = offBlobShape + blobShapeDim // total length of every vector
+	offFigure    = offBlobShape + blobShapeDim // 30: foreground and backdrop colour (pixels-v2)
+	Dim          = offFigure + figureDim       // total length of a pixels-v2 vector
+	DimV1        = offFigure                   // total length of a pixels-v1 vector
 )
 
 // maxEmbedPixels bounds the pictures Embed reads (an image.Uniform claims
@@ -53,45 +65,82 @@ const (
 // exact in float32.
 const maxEmbedPixels = 1 << 28
 
-// Pixels is the built-in embedder pixels-v1: hand-made colour, tone, texture,
-// shape and layout statistics of the picture's pixels, for use when no
-// vision model is configured. The zero value is ready to use; a Pixels must
-// not be copied after first use. It is safe for concurrent use: each call
-// borrows its working buffers from a pool.
+// Pixels is the built-in embedder, pixels-v2 (or pixels-v1 from
+// NewPixelsV1): hand-made colour, tone, texture, shape and layout statistics
+// of the picture's pixels, for use when no vision model is configured. The
+// zero value is pixels-v2, ready to use; a Pixels must not be copied after
+// first use. It is safe for concurrent use: each call borrows its working
+// buffers from a pool.
 type Pixels struct {
 	pool sync.Pool
+	v1   bool
 }
 
-// NewPixels returns a pixels-v1 embedder.
+// NewPixels returns a pixels-v2 embedder.
 func NewPixels() *Pixels { return &Pixels{} }
+
+// NewPixelsV1 returns a pixels-v1 embedder, for data made with it.
+func NewPixelsV1() *Pixels { return &Pixels{v1: true} }
+
+// ByName returns the built-in embedder called name (Name or NameV1).
+func ByName(name string) (*Pixels, bool) {
+	switch name {
+	case Name:
+		return NewPixels(), true
+	case NameV1:
+		return NewPixelsV1(), true
+	}
+	return nil, false
+}
 
 var _ palate.Embedder = (*Pixels)(nil)
 
-// Name returns "pixels-v1".
-func (p *Pixels) Name() string { return Name }
+// Name returns "pixels-v2" (or "pixels-v1").
+func (p *Pixels) Name() string {
+	if p.v1 {
+		return NameV1
+	}
+	return Name
+}
 
-// Dim returns the vector length, Dim.
-func (p *Pixels) Dim() int { return Dim }
+// Version returns the recipe's version, stored beside its vectors.
+func (p *Pixels) Version() string {
+	if p.v1 {
+		return VersionV1
+	}
+	return Version
+}
 
-// Embed returns img's vector, a new slice of Dim floats with unit L2 norm.
+// Dim returns the vector length: Dim, or DimV1 for pixels-v1.
+func (p *Pixels) Dim() int {
+	if p.v1 {
+		return DimV1
+	}
+	return Dim
+}
+
+// Embed returns img's vector, a new slice of p.Dim() floats with unit L2
+// norm.
 // Returns EINVALID for a nil or empty image, and ctx's error if it is done.
 func (p *Pixels) Embed(ctx context.Context, img image.Image) ([]float32, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	v := make([]float32, Dim)
+	v := make([]float32, p.Dim())
 	if err := p.EmbedTo(v, img); err != nil {
 		return nil, err
 	}
 	return v, nil
 }
 
-// EmbedTo writes img's vector into dst[:Dim] without allocating, for callers
-// that fill one large table. Returns EINVALID for a nil or empty image or a
-// dst shorter than Dim, and ETOOLARGE for an image of over 2²⁸ pixels.
+// EmbedTo writes img's vector into dst[:p.Dim()] without allocating, for
+// callers that fill one large table. Returns EINVALID for a nil or empty
+// image or a dst shorter than p.Dim(), and ETOOLARGE for an image of over
+// 2²⁸ pixels.
 func (p *Pixels) EmbedTo(dst []float32, img image.Image) error {
-	if len(dst) < Dim {
-		return palate.Errorf(palate.EINVALID, "embedding buffer holds %d floats, need %d", len(dst), Dim)
+	d := p.Dim()
+	if len(dst) < d {
+		return palate.Errorf(palate.EINVALID, "embedding buffer holds %d floats, need %d", len(dst), d)
 	}
 	if img == nil {
 		return palate.Errorf(palate.EINVALID, "no image")
@@ -108,7 +157,7 @@ func (p *Pixels) EmbedTo(dst []float32, img image.Image) error {
 	if s == nil {
 		s = new(scratch)
 	}
-	v := dst[:Dim]
+	v := dst[:d]
 	clear(v)
 	s.load(img)
 	s.colour(v)
@@ -116,7 +165,13 @@ func (p *Pixels) EmbedTo(dst []float32, img image.Image) error {
 	s.foreground()
 	s.shape(v)
 	s.layout(v)
-	finish(v)
+	nb := len(blocks)
+	if p.v1 {
+		nb-- // the figure/ground block is the last
+	} else {
+		s.figureColour(v[offFigure : offFigure+figureDim])
+	}
+	finish(v, blocks[:nb])
 	p.pool.Put(s)
 	return nil
 }
@@ -174,17 +229,19 @@ var blocks = [...]Block{
 	{"layout/edge-moments", offEdgeMom, 5, 0.5},
 	{"layout/regions", offBlobs, blobDim, 0.5},
 	{"layout/region-shape", offBlobShape, blobShapeDim, 0.7},
+	{"colour/figure-ground", offFigure, figureDim, 1.5},
 }
 
-// Blocks returns the vector's layout, for ablations and reports that look at
-// one kind of feature at a time.
+// Blocks returns the pixels-v2 vector's layout (pixels-v1's is the same
+// without the last block), for ablations and reports that look at one kind
+// of feature at a time.
 func Blocks() []Block {
 	b := blocks // a copy: callers cannot change the recipe
 	return b[:]
 }
 
-// finish applies the block weights and scales v to unit L2 norm.
-func finish(v []float32) {
+// finish applies the weights of blocks and scales v to unit L2 norm.
+func finish(v []float32, blocks []Block) {
 	for _, b := range blocks {
 		for i := b.Offset; i < b.Offset+b.Len; i++ {
 			v[i] *= b.weight

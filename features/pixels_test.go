@@ -148,8 +148,56 @@ func TestEmbedErrors(t *testing.T) {
 }
 
 func TestName(t *testing.T) {
-	if got := NewPixels().Name(); got != "pixels-v1" {
-		t.Fatalf("Name() = %q", got)
+	for name, want := range map[string]struct {
+		dim     int
+		version string
+	}{"pixels-v2": {344, "2.0.0"}, "pixels-v1": {314, "1.0.0"}} {
+		p, ok := ByName(name)
+		if !ok || p.Name() != name || p.Dim() != want.dim || p.Version() != want.version {
+			t.Errorf("ByName(%q) = %v: name %q, dim %d, version %q", name, ok, p.Name(), p.Dim(), p.Version())
+		}
+	}
+	if got := NewPixels().Name(); got != "pixels-v2" {
+		t.Errorf("NewPixels().Name() = %q", got)
+	}
+	if _, ok := ByName("pixels-v3"); ok {
+		t.Error("ByName accepted pixels-v3")
+	}
+}
+
+// pixels-v1 is pixels-v2 without its last block (the figure/ground
+// colour), renormalised: the first 314 floats, weighted alike.
+func TestV1IsV2WithoutFigure(t *testing.T) {
+	sc := baseScene()
+	for _, img := range []image.Image{sc.render(64), sc.render(128), uniform(8, 8, color.RGBA{40, 90, 200, 255})} {
+		v2, err := NewPixels().Embed(context.Background(), img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v1, err := NewPixelsV1().Embed(context.Background(), img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(v1) != DimV1 {
+			t.Fatalf("pixels-v1 length %d, want %d", len(v1), DimV1)
+		}
+		var n2 float64
+		for _, x := range v2[:DimV1] {
+			n2 += float64(x) * float64(x)
+		}
+		k := 1 / math.Sqrt(n2)
+		for i := range v1 {
+			if d := math.Abs(float64(v1[i]) - k*float64(v2[i])); d > 1e-6 {
+				t.Fatalf("float %d: pixels-v1 %v, pixels-v2 renormalised %v", i, v1[i], k*float64(v2[i]))
+			}
+		}
+		var fig float64
+		for _, x := range v2[DimV1:] {
+			fig += math.Abs(float64(x))
+		}
+		if sc.sat > 0 && img.Bounds().Dx() > 8 && fig == 0 {
+			t.Error("pixels-v2's figure/ground block is all zero on a coloured scene")
+		}
 	}
 }
 

@@ -19,7 +19,7 @@ func BenchmarkStages(b *testing.B) {
 		"foreground": func() { s.foreground() },
 		"shape":      func() { s.shape(v) },
 		"layout":     func() { s.layout(v) },
-		"finish":     func() { finish(v) },
+		"finish":     func() { finish(v, blocks[:]) },
 	}
 	for name, f := range stages {
 		b.Run(name, func(b *testing.B) {

@@ -91,6 +91,17 @@ type Config struct {
 	// liked then disliked (as package history lays them out); a slot whose
 	// neighbour is not its partner gets nothing. Default true.
 	PairDiff bool `json:"pair_diff"`
+	// ImageStandardize reads every image embedding centred per dimension
+	// and scaled by one factor for the whole vector, (x - mean)·k with the
+	// training images' statistics (frozen variables in the checkpoint; see
+	// ImageStats), then through a learnt gain and bias per dimension.
+	// Without it each vector is layer-normalised on its own, which rescales
+	// a vector by its own spread: harmless for a unit-norm pixel vector, but
+	// it bends embeddings whose dimensions mean different things (one-hot
+	// categories beside continuous values, as the taste world's truth
+	// embedding). Default true; checkpoints written before it existed load
+	// with false.
+	ImageStandardize bool `json:"image_standardize"`
 	// MaxHistory is H, the number of history slots of an episode (pairs take
 	// two). Longer histories keep their most recent MaxHistory items.
 	// Default 32 (16 pairs).
@@ -118,6 +129,8 @@ func DefaultConfig() Config {
 		BaseHidden:     64,
 		PairDiff:       true,
 		TasteHead:      true,
+
+		ImageStandardize: true,
 	}
 }
 

@@ -142,13 +142,23 @@ func dropout(scope *mlm.Scope, x *Node, rate float64, training bool) *Node {
 	return Mul(x, MulScalar(keep, 1/(1-rate)))
 }
 
-// normImage is LayerNorm(image) with the model's own gain and bias: it makes
-// the model indifferent to the scale of whatever embedder made the vectors.
-// Every reader of an image embedding (tokens, pair differences, the base
-// head) takes this one node.
-func normImage(scope *mlm.Scope, img *Node) *Node {
+// normImage standardises an image embedding and applies the model's own
+// gain and bias: per dimension with the training images' frozen statistics
+// under Config.ImageStandardize, else LayerNorm of each vector. Either way
+// the model is indifferent to the scale of whatever embedder made the
+// vectors. Every reader of an image embedding (tokens, pair differences,
+// the base head) takes this one node.
+func normImage(scope *mlm.Scope, cfg Config, img *Node) *Node {
 	g := img.Graph()
-	return layerNorm(img, param(scope, g, "in/img_norm_gain"), param(scope, g, "in/img_norm_bias"))
+	gain, bias := param(scope, g, "in/img_norm_gain"), param(scope, g, "in/img_norm_bias")
+	if !cfg.ImageStandardize {
+		return layerNorm(img, gain, bias)
+	}
+	// (x - mean)·istd·gain + bias as one multiply-add per value.
+	scale := Mul(param(scope, g, "in/img_istd"), gain)
+	offset := Sub(bias, Mul(param(scope, g, "in/img_mean"), scale))
+	r := img.Rank()
+	return Add(Mul(img, ExpandLeftToRank(scale, r)), ExpandLeftToRank(offset, r))
 }
 
 // embedItems turns normalised images and prompts into tokens without label
@@ -266,7 +276,7 @@ func EncodeContext(scope *mlm.Scope, cfg Config, histImage, histText, histLabel,
 	B, H, K := histImage.Shape().Dim(0), histImage.Shape().Dim(1), cfg.PrefTokens
 	Lc := K + H
 
-	histN := normImage(scope, histImage)
+	histN := normImage(scope, cfg, histImage)
 	head, tail := pairSlots(histLabel)
 	hist := embedItems(scope, histN, histText)
 	if cfg.PairDiff {
@@ -350,7 +360,7 @@ func ScoreTargets(scope *mlm.Scope, cfg Config, enc *Encoded, tgtImage, tgtText 
 	Lc := enc.Bias.Shape().Dim(1)
 	bias4 := Reshape(enc.Bias, B, 1, 1, Lc)
 
-	tgtN := normImage(scope, tgtImage)
+	tgtN := normImage(scope, cfg, tgtImage)
 	y := embedItems(scope, tgtN, tgtText)
 	query := SliceAxis(param(scope, g, "in/label_emb"), 0, AxisElem(int(LabelQuery))) // [1, d]
 	recent := SliceAxis(param(scope, g, "in/recency_emb"), 0, AxisElem(0))            // [1, d]

@@ -91,3 +91,34 @@ func TrainLosses(scope *mlm.Scope, cfg Config, in Inputs, training bool) Losses 
 	}
 	return Losses{Total: total, Base: base, CP: cp, Key: key, Accuracy: PairAccuracy(logits)}
 }
+
+// BaseLosses trains the base head alone, as a non-personal Bradley–Terry
+// scorer: for each target pair of the batch (liked, disliked, as in
+// TrainLosses) the loss is -log σ(u(x+) - u(x-)) with u the base score
+// φ(x)·w2, whoever's the history is. It reads only the targets, so a step
+// costs a small MLP, not the transformer. Training starts with it (train's
+// base stage) so that the transformer and the taste head learn what a
+// person adds to a non-personal score that is already fitted, instead of
+// fitting both at once from a random start. CP and Key are zero; Base is
+// Total. Needs cfg.BaseHidden > 0.
+func BaseLosses(scope *mlm.Scope, cfg Config, in Inputs, training bool) Losses {
+	if cfg.BaseHidden <= 0 {
+		exceptions.Panicf("model.BaseLosses: the config has no base head (base_hidden = %d)", cfg.BaseHidden)
+	}
+	T := in.TgtImage.Shape().Dim(1)
+	if T < 2 || T%2 != 0 {
+		exceptions.Panicf("model.BaseLosses: want an even number of targets (pairs of x+, x-), got %s", in.TgtImage.Shape())
+	}
+	g := in.TgtImage.Graph()
+	imgN := normImage(scope, cfg, in.TgtImage)
+	h := baseFeatures(scope, cfg, imgN, in.TgtText, training)
+	u := dense(h, param(scope, g, "base/w2"), nil) // [B, T, 1]
+	B := u.Shape().Dim(0)
+	u = Reshape(u, B*T/2, 2)
+	margin := Sub(SliceAxis(u, 1, AxisElem(0)), SliceAxis(u, 1, AxisElem(1)))
+	loss := ReduceAllMean(Softplus(Neg(margin)))
+	win := ConvertDType(GreaterThan(margin, ScalarZero(g, dtypes.Float32)), dtypes.Float32)
+	tie := ConvertDType(Equal(margin, ScalarZero(g, dtypes.Float32)), dtypes.Float32)
+	zero := ScalarZero(g, dtypes.Float32)
+	return Losses{Total: loss, Base: loss, CP: zero, Key: zero, Accuracy: ReduceAllMean(Add(win, MulScalar(tie, 0.5)))}
+}

@@ -102,3 +102,110 @@ func TestTrainLossesCombination(t *testing.T) {
 		})
 	}
 }
+
+// BaseLosses is the Bradley–Terry loss of the base head alone, worked here
+// in plain Go from the store's weights, with non-trivial image statistics,
+// gain and bias so that the per-dimension standardisation is checked too.
+func TestBaseLossesByHand(t *testing.T) {
+	cfg := smallConfig()
+	store := newStore(t, cfg, 3)
+	rng := rand.New(rand.NewPCG(5, 6))
+	vals := map[string][]float32{}
+	randVec := func(n int, lo, hi float64) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(lo + (hi-lo)*rng.Float64())
+		}
+		return v
+	}
+	for path, v := range map[string][]float32{
+		"in/img_mean": randVec(cfg.ImageDim, -1, 1), "in/img_istd": randVec(cfg.ImageDim, 0.5, 2),
+		"in/img_norm_gain": randVec(cfg.ImageDim, 0.5, 1.5), "in/img_norm_bias": randVec(cfg.ImageDim, -0.3, 0.3),
+		"base/b1": randVec(cfg.BaseHidden, -0.2, 0.2), "base/w2": randVec(cfg.BaseHidden, -1, 1),
+	} {
+		if err := store.GetVariable(Root + "/" + path).SetValue(tensors.FromFlatDataAndDimensions(v, len(v))); err != nil {
+			t.Fatal(err)
+		}
+		vals[path] = v
+	}
+	if err := store.GetVariable(Root + "/base/w2").SetValue(tensors.FromFlatDataAndDimensions(vals["base/w2"], cfg.BaseHidden, 1)); err != nil {
+		t.Fatal(err)
+	}
+	w1v, err := store.GetVariable(Root + "/base/w1").Value()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w1 := tensors.MustCopyFlatData[float32](w1v) // [ImageDim+TextDim, BaseHidden]
+
+	const B, T = 3, 4
+	bt := randomBatch(cfg, B, T, 2, rng)
+	u := func(b, tt int) float64 {
+		img := bt.TgtImage[(b*T+tt)*cfg.ImageDim : (b*T+tt+1)*cfg.ImageDim]
+		txt := bt.TgtText[(b*T+tt)*cfg.TextDim : (b*T+tt+1)*cfg.TextDim]
+		x := make([]float64, 0, cfg.ImageDim+cfg.TextDim)
+		for j, v := range img {
+			z := (float64(v) - float64(vals["in/img_mean"][j])) * float64(vals["in/img_istd"][j])
+			x = append(x, z*float64(vals["in/img_norm_gain"][j])+float64(vals["in/img_norm_bias"][j]))
+		}
+		for _, v := range txt {
+			x = append(x, float64(v))
+		}
+		var s float64
+		for h := range cfg.BaseHidden {
+			a := float64(vals["base/b1"][h])
+			for i, xi := range x {
+				a += xi * float64(w1[i*cfg.BaseHidden+h])
+			}
+			s += math.Max(a, 0) * float64(vals["base/w2"][h])
+		}
+		return s
+	}
+	var want, wantAcc float64
+	for b := range B {
+		for p := range T / 2 {
+			m := u(b, 2*p) - u(b, 2*p+1)
+			want += math.Log1p(math.Exp(-m)) / (B * T / 2)
+			if m > 0 {
+				wantAcc += 1.0 / (B * T / 2)
+			}
+		}
+	}
+	exec, err := mlm.NewExec(testBackend(), store, func(scope *mlm.Scope, inputs []*Node) []*Node {
+		l := BaseLosses(scope, cfg, InputsFromNodes(inputs), false)
+		return []*Node{l.Total, l.Accuracy, l.CP}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exec.Finalize()
+	args := make([]any, 0, NumInputs)
+	for _, x := range bt.Tensors() {
+		args = append(args, x)
+	}
+	out, err := exec.Call(args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, acc, cp := out[0].Value().(float32), out[1].Value().(float32), out[2].Value().(float32)
+	t.Logf("BaseLosses %v accuracy %v; by hand %v, %v", got, acc, want, wantAcc)
+	if math.Abs(float64(got)-want) > 1e-4*math.Max(1, want) || math.Abs(float64(acc)-wantAcc) > 1e-6 || cp != 0 {
+		t.Fatalf("BaseLosses = %v (accuracy %v, cp %v), want %v (accuracy %v, cp 0)", got, acc, cp, want, wantAcc)
+	}
+}
+
+// ImageStats centres each dimension and scales every dimension by the one
+// factor 1/sqrt(mean variance), and gives the identity for no rows.
+func TestImageStats(t *testing.T) {
+	// Rows (1, 5, 2), (3, 5, 6): means 2, 5, 4; variances 1, 0, 4.
+	mean, istd := ImageStats([]float32{1, 5, 2, 3, 5, 6}, 3)
+	want := 1 / math.Sqrt((1+0+4)/3.0)
+	for j, m := range []float32{2, 5, 4} {
+		if mean[j] != m || math.Abs(float64(istd[j])-want) > 1e-4*want {
+			t.Errorf("dimension %d: mean %v istd %v, want %v and %v", j, mean[j], istd[j], m, want)
+		}
+	}
+	mean, istd = ImageStats(nil, 2)
+	if mean[0] != 0 || mean[1] != 0 || istd[0] != 1 || istd[1] != 1 {
+		t.Errorf("no rows: mean %v istd %v, want 0 and 1", mean, istd)
+	}
+}

@@ -39,6 +39,12 @@ type ParamSpec struct {
 	// Pref marks preference-token variables (the tokens, and the pool's
 	// keys): stage 2 of two-stage training updates only these.
 	Pref bool
+	// Base marks the base head's variables: the base stage of training
+	// (BaseLosses) updates only these.
+	Base bool
+	// Frozen marks statistics that training sets once and never updates
+	// (the image standardisation of Config.ImageStandardize).
+	Frozen bool
 }
 
 // Params lists every variable of a model with config cfg, in a fixed order.
@@ -52,7 +58,13 @@ func Params(cfg Config) []ParamSpec {
 	var ps []ParamSpec
 	add := func(path string, std float64, c float32, decay bool, dims ...int) {
 		ps = append(ps, ParamSpec{Path: Root + "/" + path, Dims: dims, Std: std, Const: c, Decay: decay,
-			Pref: strings.HasPrefix(Root+"/"+path, prefScope+"/")})
+			Pref: strings.HasPrefix(Root+"/"+path, prefScope+"/"),
+			Base: strings.HasPrefix(path, "base/")})
+	}
+	if cfg.ImageStandardize {
+		add("in/img_mean", 0, 0, false, cfg.ImageDim)
+		add("in/img_istd", 0, 1, false, cfg.ImageDim)
+		ps[len(ps)-2].Frozen, ps[len(ps)-1].Frozen = true, true
 	}
 	add("in/img_norm_gain", 0, 1, false, cfg.ImageDim)
 	add("in/img_norm_bias", 0, 0, false, cfg.ImageDim)
@@ -149,4 +161,50 @@ func CheckParams(store *mlm.Store, cfg Config) error {
 		}
 	}
 	return nil
+}
+
+// ImageStats returns the per-dimension mean of n image embeddings (data
+// holds them as n rows of dim floats) and one inverse standard deviation for
+// every dimension, 1/sqrt(mean variance over dimensions): the frozen
+// statistics of Config.ImageStandardize. One scale for the whole vector
+// keeps the embedder's own weighting of its dimensions (a hand-weighted
+// pixel vector, or a vision model's), where a scale per dimension would
+// magnify dimensions that hardly vary into noise (on pixels-v2 it let the
+// base head overfit within a few hundred steps). No rows give mean 0 and
+// scale 1.
+func ImageStats(data []float32, dim int) (mean, istd []float32) {
+	mean, istd = make([]float32, dim), make([]float32, dim)
+	n := 0
+	if dim > 0 {
+		n = len(data) / dim
+	}
+	if n == 0 {
+		for j := range istd {
+			istd[j] = 1
+		}
+		return mean, istd
+	}
+	m := make([]float64, dim)
+	for i := range n {
+		for j, x := range data[i*dim : (i+1)*dim] {
+			m[j] += float64(x)
+		}
+	}
+	for j := range m {
+		m[j] /= float64(n)
+	}
+	var v float64
+	for i := range n {
+		for j, x := range data[i*dim : (i+1)*dim] {
+			d := float64(x) - m[j]
+			v += d * d
+		}
+	}
+	v /= float64(n * dim)
+	k := float32(1 / math.Sqrt(v+1e-12))
+	for j := range m {
+		mean[j] = float32(m[j])
+		istd[j] = k
+	}
+	return mean, istd
 }

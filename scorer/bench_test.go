@@ -10,12 +10,11 @@ import (
 	"palate/model"
 )
 
-// benchScorer is the default model (d=128, 2 layers, 4 heads, FFMult 2,
-// K=10, 32 history slots) on the
-// built-in pixels-v1 embedder (308 floats) and hashbow-v1 prompts (64).
+// benchScorer is the default model (model.DefaultConfig) on the built-in
+// pixels-v2 embedder (344 floats) and hashbow-v1 prompts (64).
 func benchScorer(b *testing.B) (*Scorer, model.Config) {
 	cfg := model.DefaultConfig()
-	cfg.ImageDim = 308
+	cfg.ImageDim = 344
 	s, err := New(testCheckpoint(b, cfg, 1), Options{})
 	if err != nil {
 		b.Fatal(err)

@@ -46,7 +46,7 @@ func testCheckpoint(t testing.TB, cfg model.Config, seed uint64) *train.Checkpoi
 	}
 	return &train.Checkpoint{
 		Config:       cfg,
-		Embedder:     train.EmbedderInfo{Name: "pixels-v1", Dim: cfg.ImageDim},
+		Embedder:     train.EmbedderInfo{Name: "pixels-v2", Dim: cfg.ImageDim},
 		TextEmbedder: train.EmbedderInfo{Name: model.HashBOWName, Dim: cfg.TextDim},
 		Weights:      w,
 	}

@@ -417,8 +417,8 @@ func testModels(t *testing.T, open Opener) {
 	s, c := open(t), ctx(t)
 	_, err := s.LatestModel(c)
 	wantErr(t, err, palate.ENOTFOUND)
-	m1 := &palate.ModelRecord{Version: "v1", Embedder: "pixels-v1", Created: T0, Summary: []byte(`{"steps":1}`), Archive: []byte("tar one")}
-	m2 := &palate.ModelRecord{Version: "v2", Embedder: "pixels-v1", Created: T0.Add(time.Hour), Archive: []byte("tar two")}
+	m1 := &palate.ModelRecord{Version: "v1", Embedder: "pixels-v2", Created: T0, Summary: []byte(`{"steps":1}`), Archive: []byte("tar one")}
+	m2 := &palate.ModelRecord{Version: "v2", Embedder: "pixels-v2", Created: T0.Add(time.Hour), Archive: []byte("tar two")}
 	for _, m := range []*palate.ModelRecord{m1, m2} {
 		if err := s.PublishModel(c, m); err != nil {
 			t.Fatal(err)
@@ -431,7 +431,7 @@ func testModels(t *testing.T, open Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Version != "v2" || string(got.Archive) != "tar two" || got.Embedder != "pixels-v1" || !got.Created.Equal(m2.Created) ||
+	if got.Version != "v2" || string(got.Archive) != "tar two" || got.Embedder != "pixels-v2" || !got.Created.Equal(m2.Created) ||
 		len(got.Summary) != 0 || !got.Published.Equal(m2.Published) {
 		t.Fatalf("LatestModel = %+v", got)
 	}

@@ -10,10 +10,10 @@ import (
 )
 
 // benchConfig is the model the benchmarks measure: the default model on the
-// built-in pixels-v1 embedder (308 floats) and hashbow-v1 prompts.
+// built-in pixels-v2 embedder (344 floats) and hashbow-v1 prompts.
 func benchConfig() model.Config {
 	cfg := model.DefaultConfig()
-	cfg.ImageDim = 308
+	cfg.ImageDim = 344
 	return cfg
 }
 

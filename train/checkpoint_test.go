@@ -27,7 +27,7 @@ func testCheckpoint(t *testing.T, seed uint64) *Checkpoint {
 	}
 	return &Checkpoint{
 		Config:       cfg,
-		Embedder:     EmbedderInfo{Name: "pixels-v1", Dim: cfg.ImageDim},
+		Embedder:     EmbedderInfo{Name: "pixels-v2", Dim: cfg.ImageDim},
 		TextEmbedder: EmbedderInfo{Name: model.HashBOWName, Dim: cfg.TextDim},
 		Summary:      Summary{Mode: ModeJoint, Seed: seed, Steps: int(seed)},
 		Weights:      w,
@@ -165,19 +165,19 @@ func TestCheckpointEmbedderMismatch(t *testing.T) {
 	if err := Save(dir, ck); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadFor(dir, "pixels-v1", ck.Config.ImageDim); err != nil {
+	if _, err := LoadFor(dir, "pixels-v2", ck.Config.ImageDim); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
 		name string
 		dim  int
-	}{{"clip-vit-b32", ck.Config.ImageDim}, {"pixels-v1", 512}} {
+	}{{"clip-vit-b32", ck.Config.ImageDim}, {"pixels-v2", 512}} {
 		_, err := LoadFor(dir, c.name, c.dim)
 		if palate.ErrorCode(err) != palate.EINVALID {
 			t.Fatalf("LoadFor(%s, %d) = %v, want EINVALID", c.name, c.dim, err)
 		}
 		msg := err.Error()
-		if !strings.Contains(msg, "pixels-v1") || !strings.Contains(msg, c.name) {
+		if !strings.Contains(msg, "pixels-v2") || !strings.Contains(msg, c.name) {
 			t.Fatalf("message should name both embedders: %s", msg)
 		}
 	}

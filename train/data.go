@@ -51,6 +51,9 @@ func OnData(ctx context.Context, d *history.Data, cfg model.Config, opts Options
 		cfg.TextDim = len(d.Text[0])
 	}
 	do.fill(cfg, opts.Seed)
+	if cfg.ImageStandardize && opts.ImageMean == nil {
+		opts.ImageMean, opts.ImageIStd = model.ImageStats(d.Emb.Data, d.Emb.Dim)
+	}
 	s, err := history.NewSampler(d, do.Sampler)
 	if err != nil {
 		return nil, err

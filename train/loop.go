@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -143,6 +144,9 @@ func Run(ctx context.Context, cfg model.Config, opts Options, src Source, valida
 			plans = append(plans, stagePlan{Stage2, opts.Stage2Steps, opts.Stage2LearningRate})
 		}
 	}
+	if cfg.BaseHidden > 0 && opts.BaseSteps > 0 {
+		plans = append([]stagePlan{{StageBase, opts.BaseSteps, opts.LearningRate}}, plans...)
+	}
 	total := 0
 	for _, p := range plans {
 		total += p.steps
@@ -154,7 +158,11 @@ func Run(ctx context.Context, cfg model.Config, opts Options, src Source, valida
 		StageSteps: map[Stage]int{}, Options: opts, Started: start, BestValAccuracy: -1,
 	}
 	prog := newProgress(opts, total)
-	prog.event("training %d-layer d=%d K=%d (%s) on %s, %s mode, %d steps", cfg.Layers, cfg.DModel, cfg.PrefTokens, cfg.TokenMode, BuildNote(opts.Backend), opts.Mode, total)
+	baseNote := ""
+	if plans[0].stage == StageBase {
+		baseNote = fmt.Sprintf(" after a base stage of up to %d steps", plans[0].steps)
+	}
+	prog.event("training %d-layer d=%d K=%d (%s) on %s, %s mode%s, %d steps in all", cfg.Layers, cfg.DModel, cfg.PrefTokens, cfg.TokenMode, BuildNote(opts.Backend), opts.Mode, baseNote, total)
 
 	var best map[string][]float32
 	var ema emaStats
@@ -224,6 +232,8 @@ func Run(ctx context.Context, cfg model.Config, opts Options, src Source, valida
 		if err := tr.SetStage(plan.stage); err != nil {
 			return finish(StopError, err)
 		}
+		// Stages minimise different losses: the averages start afresh.
+		ema = emaStats{}
 		warmup := opts.WarmupSteps
 		if warmup == 0 {
 			warmup = plan.steps / 20

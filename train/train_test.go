@@ -17,6 +17,9 @@ func quietOptions() Options {
 	o := DefaultOptions()
 	o.Progress = ProgressNone
 	o.StepTimeout = time.Minute
+	// The synthetic worlds here have no taste everyone shares, so no base
+	// stage: step counts are the joint stage's.
+	o.BaseSteps = -1
 	return o
 }
 
@@ -155,25 +158,30 @@ func TestTwoStageFreezes(t *testing.T) {
 				}
 				return false
 			}
+			b0, a0 := stage(StageBase)
 			b1, a1 := stage(Stage1)
 			b2, a2 := stage(Stage2)
-			nPref := 0
+			nPref, nBase, nFrozen := 0, 0, 0
 			for _, p := range model.Params(cfg) {
-				if p.Pref {
-					nPref++
+				nPref += b2i(p.Pref)
+				nBase += b2i(p.Base)
+				nFrozen += b2i(p.Frozen)
+				// The base stage trains exactly the base head.
+				if got := changed(b0[p.Path], a0[p.Path]); got != p.Base {
+					t.Errorf("base stage: %s changed=%v, base=%v", p.Path, got, p.Base)
 				}
-				// Stage 1 trains exactly the non-token variables. (Every
-				// variable gets a gradient here: no gain or bias sits where
-				// its gradient is exactly zero.)
-				if got := changed(b1[p.Path], a1[p.Path]); got == p.Pref {
-					t.Errorf("stage 1: %s changed=%v, pref=%v", p.Path, got, p.Pref)
+				// Stage 1 trains exactly the non-token variables, frozen
+				// statistics aside. (Every variable gets a gradient here:
+				// no gain or bias sits where its gradient is exactly zero.)
+				if got := changed(b1[p.Path], a1[p.Path]); got != (!p.Pref && !p.Frozen) {
+					t.Errorf("stage 1: %s changed=%v, pref=%v, frozen=%v", p.Path, got, p.Pref, p.Frozen)
 				}
 				if got := changed(b2[p.Path], a2[p.Path]); got != p.Pref {
 					t.Errorf("stage 2: %s changed=%v, pref=%v", p.Path, got, p.Pref)
 				}
 			}
-			if nPref == 0 {
-				t.Fatal("no preference-token variables")
+			if nPref == 0 || nBase == 0 || nFrozen == 0 {
+				t.Fatalf("%d preference-token, %d base and %d frozen variables; want some of each", nPref, nBase, nFrozen)
 			}
 		})
 	}
@@ -184,13 +192,16 @@ func TestRunTwoStageAndK0(t *testing.T) {
 	w := newSynthWorld(cfg, 20, 1)
 	opts := quietOptions()
 	opts.Mode = ModeTwoStage
-	opts.Steps, opts.Stage2Steps = 6, 4
+	opts.Steps, opts.Stage2Steps, opts.BaseSteps = 6, 4, 3
 	opts.EvalEvery = 3
 	ck, err := Run(context.Background(), cfg, opts, w.source(8, 0, 20, 1), ValidateOn(w.fixedBatches(1, 16, 0, 20, 2)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ck.Summary.StageSteps[Stage1] != 6 || ck.Summary.StageSteps[Stage2] != 4 || len(ck.Summary.Evals) != 4 {
+	// Validations: the base stage's 3rd step, stage 1's 3rd and 6th, stage
+	// 2's 3rd and last.
+	if ck.Summary.StageSteps[StageBase] != 3 || ck.Summary.StageSteps[Stage1] != 6 || ck.Summary.StageSteps[Stage2] != 4 ||
+		len(ck.Summary.Evals) != 5 || ck.Summary.Evals[0].Stage != StageBase {
 		t.Fatalf("summary %+v", ck.Summary)
 	}
 	// K = 0 has no tokens: two-stage is just stage 1.
@@ -199,7 +210,7 @@ func TestRunTwoStageAndK0(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ck.Summary.Steps != 6 || ck.Summary.Validated {
+	if ck.Summary.Steps != 9 || ck.Summary.Validated {
 		t.Fatalf("K=0 summary %+v", ck.Summary)
 	}
 	if _, err := NewTrainer(cfg, opts); err != nil {
@@ -384,4 +395,11 @@ func TestOnStep(t *testing.T) {
 	if last := seen[len(seen)-1]; last.Step != 4 || !last.Validated || last.Stage == "" {
 		t.Errorf("last call %+v", last)
 	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

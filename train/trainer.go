@@ -26,6 +26,10 @@ const (
 	Stage1 Stage = "stage1"
 	// Stage2 updates only the preference tokens (and pool keys).
 	Stage2 Stage = "stage2"
+	// StageBase updates only the base head, on model.BaseLosses: a
+	// non-personal scorer fitted to the targets' pairs before the stages
+	// that read histories (Options.BaseSteps).
+	StageBase Stage = "base"
 )
 
 const optimScope = "/optim"
@@ -85,6 +89,18 @@ func NewTrainer(cfg model.Config, opts Options) (*Trainer, error) {
 	if err := model.InitParams(store, cfg, opts.Seed); err != nil {
 		return nil, err
 	}
+	if cfg.ImageStandardize && opts.ImageMean != nil {
+		if len(opts.ImageMean) != cfg.ImageDim || len(opts.ImageIStd) != cfg.ImageDim {
+			return nil, palate.Errorf(palate.EINVALID, "image statistics have %d and %d floats, want image_dim %d",
+				len(opts.ImageMean), len(opts.ImageIStd), cfg.ImageDim)
+		}
+		for path, v := range map[string][]float32{"in/img_mean": opts.ImageMean, "in/img_istd": opts.ImageIStd} {
+			t := tensors.FromFlatDataAndDimensions(append([]float32(nil), v...), cfg.ImageDim)
+			if err := store.GetVariable(model.Root + "/" + path).SetValue(t); err != nil {
+				return nil, palate.Errorf(palate.EINTERNAL, "set %s: %w", path, err)
+			}
+		}
+	}
 	if err := store.SetRNGStateFromSeed(int64(opts.Seed)); err != nil {
 		return nil, palate.Errorf(palate.EINTERNAL, "seed dropout: %w", err)
 	}
@@ -126,19 +142,22 @@ func (t *Trainer) SetStage(s Stage) error {
 	if t.broken != nil {
 		return t.broken
 	}
+	if s != StageJoint && s != Stage1 && s != Stage2 && s != StageBase {
+		return palate.Errorf(palate.EINVALID, "unknown training stage %q", s)
+	}
 	var idx []int
 	for i, p := range t.specs {
 		switch {
+		case p.Frozen:
 		case s == StageJoint,
 			s == Stage1 && !p.Pref,
-			s == Stage2 && p.Pref:
+			s == Stage2 && p.Pref,
+			s == StageBase && p.Base:
 			idx = append(idx, i)
-		case s != Stage1 && s != Stage2:
-			return palate.Errorf(palate.EINVALID, "unknown training stage %q", s)
 		}
 	}
 	if len(idx) == 0 {
-		return palate.Errorf(palate.EINVALID, "training stage %q has no variables to train (pref_tokens = %d)", s, t.cfg.PrefTokens)
+		return palate.Errorf(palate.EINVALID, "training stage %q has no variables to train (pref_tokens = %d, base_hidden = %d)", s, t.cfg.PrefTokens, t.cfg.BaseHidden)
 	}
 	for i, p := range t.specs {
 		v := t.store.GetVariable(p.Path)
@@ -176,7 +195,13 @@ func (t *Trainer) SetStage(s Stage) error {
 func (t *Trainer) stepGraph(scope *mlm.Scope, inputs []*Node) []*Node {
 	g := inputs[0].Graph()
 	cfg, o := t.cfg, t.opts
-	losses := model.TrainLosses(scope, cfg, model.InputsFromNodes(inputs[:model.NumInputs]), true)
+	in := model.InputsFromNodes(inputs[:model.NumInputs])
+	var losses model.Losses
+	if t.stage == StageBase {
+		losses = model.BaseLosses(scope, cfg, in, true)
+	} else {
+		losses = model.TrainLosses(scope, cfg, in, true)
+	}
 	lr := inputs[model.NumInputs]
 
 	vars := make([]*mlm.Variable, len(t.trainable))

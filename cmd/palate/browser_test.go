@@ -327,7 +327,8 @@ func TestBrowserTraining(t *testing.T) {
 	}
 
 	run("open the model view", chromedp.Navigate(url+"#model"))
-	wait("progress bar at step 1", `!document.getElementById("model-training").hidden && document.getElementById("training-bar").value === 1/20 && document.getElementById("training-facts").textContent.includes("1 of 20") && !document.getElementById("training-banner").hidden`)
+	// 20 joint steps after up to 80 base steps (BaseSteps defaults to 4×Steps).
+	wait("progress bar at step 1", `!document.getElementById("model-training").hidden && document.getElementById("training-bar").value === 1/100 && document.getElementById("training-facts").textContent.includes("1 of 100 (base)") && !document.getElementById("training-banner").hidden`)
 
 	run("new user", chromedp.Navigate(url+"#rate"), chromedp.WaitVisible(chromedp.ID("new-user")), chromedp.Click(chromedp.ID("new-user")))
 	wait("pair and training note", `document.getElementById("img-left").naturalWidth > 0 && document.getElementById("rate-top").textContent.includes("model is training") && document.getElementById("error").hidden`)
@@ -410,10 +411,12 @@ func TestDemoReuses(t *testing.T) {
 				}
 				time.Sleep(20 * time.Millisecond)
 			}
-			if tr.State != api.TrainingRunning || tr.Step != 1 || tr.TotalSteps != 4 || tr.EpisodesPerSecond <= 0 {
+			// 16 base steps (BaseSteps defaults to 4×Steps), then 4 joint.
+			const total = 20
+			if tr.State != api.TrainingRunning || tr.Step != 1 || tr.TotalSteps != total || tr.Stage != string(train.StageBase) || tr.EpisodesPerSecond <= 0 {
 				t.Fatalf("training while held: %+v", tr)
 			}
-			if _, err := c.Ready(context.Background()); err == nil || !strings.Contains(err.Error(), "training (step 1 of 4)") {
+			if _, err := c.Ready(context.Background()); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("training (step 1 of %d)", total)) {
 				t.Fatalf("ready while training: %v", err)
 			}
 			close(release)
@@ -425,7 +428,7 @@ func TestDemoReuses(t *testing.T) {
 			if ready != nil {
 				t.Fatalf("not ready after training: %v\n%s", ready, errOut.String())
 			}
-			if tr, err = c.Training(context.Background()); err != nil || tr.State != api.TrainingDone || tr.Step != 4 {
+			if tr, err = c.Training(context.Background()); err != nil || tr.State != api.TrainingDone || tr.Step != total {
 				t.Fatalf("training after it ended: %+v %v", tr, err)
 			}
 		} else {

@@ -148,7 +148,7 @@ func demoTrainServe(ctx context.Context, env *Env, srv *server.Server, wdir, mdi
 	t := api.Training{State: api.TrainingDone, Started: started, Updated: time.Now()}
 	if ck, err := train.Load(mdir); err == nil {
 		sum := ck.Summary
-		t.Step, t.TotalSteps, t.Loss, t.Accuracy, t.EpisodesPerSecond = sum.Steps, steps, sum.FinalTrainLoss, sum.FinalTrainAccuracy, sum.EpisodesPerSecond
+		t.Step, t.TotalSteps, t.Loss, t.Accuracy, t.EpisodesPerSecond = sum.Steps, sum.Steps, sum.FinalTrainLoss, sum.FinalTrainAccuracy, sum.EpisodesPerSecond
 		if sum.Validated {
 			t.ValAccuracy = &sum.BestValAccuracy
 		}
@@ -163,7 +163,7 @@ func demoTrain(ctx context.Context, env *Env, wdir, mdir string, steps int, onSt
 	tc := trainConfig{Model: model.DefaultConfig(), Train: train.DefaultOptions()}
 	tc.Train.Steps = steps
 	tc.Train.EvalEvery = max(10, steps/5)
-	hd, err := loadHistory(ctx, wdir, "pixels-v1", model.NewHashBOW(tc.Model.TextDim))
+	hd, err := loadHistory(ctx, wdir, "pixels-v2", model.NewHashBOW(tc.Model.TextDim))
 	if err != nil {
 		return err
 	}
@@ -197,7 +197,7 @@ func loadOrBuildWorld(ctx context.Context, cfg world.Config, dir string, env *En
 		return nil, fmt.Errorf("demo: %s holds a world built from another config; remove it or pick another --dir", dir)
 	}
 	fmt.Fprintf(env.Stderr, "demo: building a world of %d people into %s\n", cfg.Users, dir)
-	emb, err := embedderFor("pixels-v1", false)
+	emb, err := embedderFor("pixels-v2", false)
 	if err != nil {
 		return nil, err
 	}

@@ -31,7 +31,7 @@ PATH.json (or --onnx-config FILE), e.g. {"name": "clip-vit-b32", "preset":
 name.`,
 		setup: func(fs *flag.FlagSet) func(context.Context, *Env) error {
 			data := fs.String("data", "", "dataset `directory`")
-			name := fs.String("embedder", "pixels-v1", "embedder `name`, or onnx:MODEL.onnx")
+			name := fs.String("embedder", "pixels-v2", "embedder `name`, or onnx:MODEL.onnx")
 			onnxConfig := fs.String("onnx-config", "", "preprocessing config `file` for onnx:MODEL (default MODEL.json)")
 			workers := fs.Int("workers", runtime.NumCPU(), "parallel decoders")
 			return func(ctx context.Context, env *Env) error {
@@ -62,7 +62,7 @@ name.`,
 // onnxPrefix marks an ONNX model path in an embedder name.
 const onnxPrefix = "onnx:"
 
-// embedderFor returns the embedder called name: pixels-v1, or
+// embedderFor returns the embedder called name: pixels-v2, pixels-v1, or
 // onnx:MODEL.onnx with its config in MODEL.onnx.json. With allowNone,
 // "none" gives a nil embedder.
 func embedderFor(name string, allowNone bool) (palate.Embedder, error) {
@@ -72,9 +72,10 @@ func embedderFor(name string, allowNone bool) (palate.Embedder, error) {
 // openEmbedder is embedderFor with the config file of an ONNX model
 // ("" means MODEL.json).
 func openEmbedder(name string, allowNone bool, onnxConfig string) (palate.Embedder, error) {
+	if px, ok := features.ByName(name); ok {
+		return px, nil
+	}
 	switch {
-	case name == features.Name:
-		return features.NewPixels(), nil
 	case name == "none" && allowNone:
 		return nil, nil
 	case strings.HasPrefix(name, onnxPrefix):
@@ -84,7 +85,7 @@ func openEmbedder(name string, allowNone bool, onnxConfig string) (palate.Embedd
 		}
 		return onnx.Open(path, onnx.Options{Sidecar: onnxConfig})
 	}
-	return nil, palate.Errorf(palate.EINVALID, "unknown embedder %q; known: %s, onnx:MODEL.onnx", name, features.Name)
+	return nil, palate.Errorf(palate.EINVALID, "unknown embedder %q; known: %s, %s, onnx:MODEL.onnx", name, features.Name, features.NameV1)
 }
 
 // embedderVersion is the version stored with an embedder's table.

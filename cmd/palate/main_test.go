@@ -47,7 +47,7 @@ func TestWorldCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("world exited %d: %s", code, stderr)
 	}
-	for _, want := range []string{"12 people in 2 taste groups", "oracle", "group oracle", "global oracle", "pixels-v1"} {
+	for _, want := range []string{"12 people in 2 taste groups", "oracle", "group oracle", "global oracle", "pixels-v2"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("summary lacks %q:\n%s", want, stdout)
 		}

@@ -62,7 +62,7 @@ func TestONNXTextEmbedder(t *testing.T) {
 	ck := filepath.Join(mdir, "model")
 	code, out, errOut := run(t, "train", "--data", dir, "--out", ck, "--embedder", world.TruthEmbedder, "--config", cfg,
 		"--steps", "5", "--text-embedder", "onnx:"+textPath)
-	if code != 0 || !strings.Contains(out, "trained 5 steps") {
+	if code != 0 || !strings.Contains(out, "joint 5;") {
 		t.Fatalf("train exited %d: %s %s", code, out, errOut)
 	}
 	saved, err := train.Load(ck)

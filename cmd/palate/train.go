@@ -35,7 +35,7 @@ train.DataOptions (see the README); flags override the file.`,
 			data := fs.String("data", "", "dataset `directory`")
 			out := fs.String("out", "", "checkpoint `directory` to write")
 			config := fs.String("config", "", "JSON `file` with model, train and data options")
-			embedder := fs.String("embedder", "pixels-v1", "which embeddings of the dataset to train on")
+			embedder := fs.String("embedder", "pixels-v2", "which embeddings of the dataset to train on")
 			textEmb := fs.String("text-embedder", model.HashBOWName, "prompt embedder: "+model.HashBOWName+" or onnx:TEXT.onnx (with its tokenizer.json)")
 			steps := fs.Int("steps", 0, "most optimizer steps (0: the config's or the default)")
 			mode := fs.String("mode", "", "joint or two-stage (default joint)")
@@ -73,8 +73,8 @@ train.DataOptions (see the README); flags override the file.`,
 				ck, err := train.OnData(ctx, hd, tc.Model, tc.Train, tc.Data)
 				if ck != nil {
 					s := ck.Summary
-					fmt.Fprintf(env.Stdout, "trained %d steps (%d episodes, %.1f episodes/s) in %.0f s; stopped by %s\n",
-						s.Steps, s.Episodes, s.EpisodesPerSecond, s.WallSeconds, s.StoppedBy)
+					fmt.Fprintf(env.Stdout, "trained %d steps (%s; %d episodes, %.1f episodes/s) in %.0f s; stopped by %s\n",
+						s.Steps, stageSteps(s.StageSteps), s.Episodes, s.EpisodesPerSecond, s.WallSeconds, s.StoppedBy)
 					if s.Validated {
 						fmt.Fprintf(env.Stdout, "best validation pairwise accuracy %.1f%% at step %d\n", 100*s.BestValAccuracy, s.BestStep)
 					}
@@ -189,4 +189,16 @@ func openTextEmbedder(name string, dim int) (palate.TextEmbedder, train.Embedder
 		return e, train.EmbedderInfo{Name: e.Name(), Dim: e.Dim(), Path: abs, Version: e.Version()}, nil
 	}
 	return nil, train.EmbedderInfo{}, palate.Errorf(palate.EINVALID, "unknown --text-embedder %q; known: %s, onnx:TEXT.onnx", name, model.HashBOWName)
+}
+
+// stageSteps lists the steps of each stage that ran, in training order:
+// "base 600, joint 300".
+func stageSteps(m map[train.Stage]int) string {
+	var parts []string
+	for _, st := range []train.Stage{train.StageBase, train.StageJoint, train.Stage1, train.Stage2} {
+		if n := m[st]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", st, n))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
