@@ -8,10 +8,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"palate"
 	"palate/api"
+	"palate/dataset"
+	"palate/features"
 	"palate/model"
 	"palate/server"
 	"palate/train"
@@ -163,7 +166,7 @@ func demoTrain(ctx context.Context, env *Env, wdir, mdir string, steps int, onSt
 	tc := trainConfig{Model: model.DefaultConfig(), Train: train.DefaultOptions()}
 	tc.Train.Steps = steps
 	tc.Train.EvalEvery = max(10, steps/5)
-	hd, err := loadHistory(ctx, wdir, "pixels-v2", model.NewHashBOW(tc.Model.TextDim))
+	hd, err := loadHistory(ctx, wdir, features.Name, model.NewHashBOW(tc.Model.TextDim))
 	if err != nil {
 		return err
 	}
@@ -191,13 +194,17 @@ func loadOrBuildWorld(ctx context.Context, cfg world.Config, dir string, env *En
 			Summary *world.Summary `json:"summary"`
 		}
 		if json.Unmarshal(b, &wf) == nil && wf.Config == cfg && wf.Summary != nil {
+			if names, err := dataset.EmbeddingNames(dir); err != nil || !slices.Contains(names, features.Name) {
+				return nil, fmt.Errorf("the world in %s has no %s vectors (an older palate built it, with %v); remove the demo directory %s to start afresh",
+					dir, features.Name, names, filepath.Dir(dir))
+			}
 			fmt.Fprintf(env.Stderr, "demo: reusing the world in %s\n", dir)
 			return wf.Summary, nil
 		}
 		return nil, fmt.Errorf("demo: %s holds a world built from another config; remove it or pick another --dir", dir)
 	}
 	fmt.Fprintf(env.Stderr, "demo: building a world of %d people into %s\n", cfg.Users, dir)
-	emb, err := embedderFor("pixels-v2", false)
+	emb, err := embedderFor(features.Name, false)
 	if err != nil {
 		return nil, err
 	}
