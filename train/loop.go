@@ -66,7 +66,8 @@ type Summary struct {
 	// StoppedBy says why training ended (Stop* constants).
 	StoppedBy string `json:"stopped_by"`
 	// Validated says whether a ValidateFunc ran; the Best* fields are only
-	// meaningful then. The kept weights are the best validated ones.
+	// meaningful then. The kept weights are the best validated ones after
+	// the base stage (which only starts the model).
 	Validated       bool    `json:"validated"`
 	BestValAccuracy float64 `json:"best_val_accuracy"`
 	BestStage       Stage   `json:"best_stage,omitempty"`
@@ -110,7 +111,8 @@ func LearningRate(step, total, warmup int, peak, minFrac float64, decay string) 
 
 // Run trains a new model (weights from opts.Seed) on batches from src and
 // returns the best checkpoint: the weights with the highest validation
-// accuracy when validate is given, else the last ones. With opts.OutDir set,
+// accuracy after the base stage when validate is given, else the last ones.
+// With opts.OutDir set,
 // the checkpoint is saved there whenever validation improves and at the end.
 //
 // Cancelling ctx (Ctrl-C) stops after the current step: Run saves and
@@ -288,6 +290,15 @@ func Run(ctx context.Context, cfg model.Config, opts Options, src Source, valida
 			if err := tr.SetWeights(best); err != nil {
 				return finish(StopError, err)
 			}
+		}
+		// The base stage only starts the model: what training keeps is
+		// the best of the stages that read histories, even where the base
+		// head alone validated better (the bench's k = 0 column shows it).
+		// Otherwise every variant that differs only after the base stage
+		// would return the same weights.
+		if plan.stage == StageBase && len(plans) > 1 {
+			best = nil
+			sum.BestValAccuracy, sum.BestStage, sum.BestStep = -1, "", 0
 		}
 		lastStopped = stopStage
 	}

@@ -204,6 +204,11 @@ func TestRunTwoStageAndK0(t *testing.T) {
 		len(ck.Summary.Evals) != 5 || ck.Summary.Evals[0].Stage != StageBase {
 		t.Fatalf("summary %+v", ck.Summary)
 	}
+	// The base stage only starts the model: the kept weights are a later
+	// stage's, however well the base head validated.
+	if ck.Summary.BestStage == StageBase || ck.Summary.BestStage == "" {
+		t.Fatalf("best weights from stage %q", ck.Summary.BestStage)
+	}
 	// K = 0 has no tokens: two-stage is just stage 1.
 	cfg.PrefTokens = 0
 	ck, err = Run(context.Background(), cfg, opts, w.source(8, 0, 20, 1), nil)
@@ -402,4 +407,28 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// However well the base head validates, the kept weights come from the
+// stage after it: the base stage only starts the model.
+func TestBaseStageNotKept(t *testing.T) {
+	cfg := synthConfig()
+	w := newSynthWorld(cfg, 20, 1)
+	opts := quietOptions()
+	opts.Steps, opts.BaseSteps, opts.EvalEvery = 4, 2, 2
+	accs := []float64{0.9, 0.6, 0.7} // base at step 2, joint at 2 and 4
+	calls := 0
+	validate := func(ctx context.Context, ev Evaluator) (float64, error) {
+		a := accs[min(calls, len(accs)-1)]
+		calls++
+		return a, nil
+	}
+	ck, err := Run(context.Background(), cfg, opts, w.source(4, 0, 20, 1), validate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := ck.Summary
+	if calls != 3 || s.BestStage != StageJoint || s.BestStep != 4 || s.BestValAccuracy != 0.7 {
+		t.Fatalf("%d validations; best %.2f at %s step %d, want 0.70 at joint step 4", calls, s.BestValAccuracy, s.BestStage, s.BestStep)
+	}
 }
