@@ -88,13 +88,18 @@ func TestQuickBench(t *testing.T) {
 		}
 	}
 	full, np := rep.Predictor("palate", "full"), rep.Predictor("non-personal", "default")
+	// The issue asks for palate/full above the non-personal scorer; at this
+	// size it is level with it (0.633 against 0.634 seen when written), so
+	// what is asserted is that it is not below the scorer's 95% interval,
+	// on seen and on unseen people.
 	if full.Seen.Acc > np.Seen.Acc {
 		t.Logf("palate/full %.3f beats the non-personal scorer %.3f on seen people", full.Seen.Acc, np.Seen.Acc)
 	} else {
-		t.Logf("palate/full %.3f does NOT beat the non-personal scorer %.3f on seen people at this tiny size; asking only > 0.55", full.Seen.Acc, np.Seen.Acc)
-		if full.Seen.Acc <= 0.55 {
-			t.Errorf("palate/full seen accuracy %.3f: want > 0.55", full.Seen.Acc)
-		}
+		t.Logf("palate/full %.3f does NOT beat the non-personal scorer %.3f on seen people at this tiny size", full.Seen.Acc, np.Seen.Acc)
+	}
+	if full.Seen.Acc < np.Seen.Lo || full.Unseen.Acc < np.Unseen.Lo {
+		t.Errorf("palate/full %.3f seen / %.3f unseen is below the non-personal scorer's interval [%.3f, …] / [%.3f, …]",
+			full.Seen.Acc, full.Unseen.Acc, np.Seen.Lo, np.Unseen.Lo)
 	}
 	for _, c := range rep.HistoryCurve {
 		if c.Name == "palate" && c.K > cfg.MaxHistory/2 {
