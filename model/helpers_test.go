@@ -71,10 +71,18 @@ func randomBatch(cfg Config, B, T, n int, rng *rand.Rand) *Batch {
 // forwardLogits runs Forward (no training) and returns logits [B*T*2].
 func forwardLogits(t testing.TB, store *mlm.Store, cfg Config, bt *Batch) []float32 {
 	t.Helper()
-	exec, err := mlm.NewExec(testBackend(), store, func(scope *mlm.Scope, inputs []*Node) *Node {
+	out := runOnBatch(t, store, bt, func(scope *mlm.Scope, inputs []*Node) []*Node {
 		logits, _ := Forward(scope, cfg, InputsFromNodes(inputs), false)
-		return logits
+		return []*Node{logits}
 	})
+	return tensors.MustCopyFlatData[float32](out[0])
+}
+
+// runOnBatch builds a graph of the batch's input tensors with fn, runs it
+// once over store's variables and returns its outputs.
+func runOnBatch(t testing.TB, store *mlm.Store, bt *Batch, fn func(scope *mlm.Scope, inputs []*Node) []*Node) []*tensors.Tensor {
+	t.Helper()
+	exec, err := mlm.NewExec(testBackend(), store, fn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,9 +91,9 @@ func forwardLogits(t testing.TB, store *mlm.Store, cfg Config, bt *Batch) []floa
 	for _, x := range bt.Tensors() {
 		args = append(args, x)
 	}
-	out, err := exec.Call1(args...)
+	out, err := exec.Call(args...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tensors.MustCopyFlatData[float32](out)
+	return out
 }

@@ -170,22 +170,10 @@ func TestBaseLossesByHand(t *testing.T) {
 			}
 		}
 	}
-	exec, err := mlm.NewExec(testBackend(), store, func(scope *mlm.Scope, inputs []*Node) []*Node {
+	out := runOnBatch(t, store, bt, func(scope *mlm.Scope, inputs []*Node) []*Node {
 		l := BaseLosses(scope, cfg, InputsFromNodes(inputs), false)
 		return []*Node{l.Total, l.Accuracy, l.CP}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer exec.Finalize()
-	args := make([]any, 0, NumInputs)
-	for _, x := range bt.Tensors() {
-		args = append(args, x)
-	}
-	out, err := exec.Call(args...)
-	if err != nil {
-		t.Fatal(err)
-	}
 	got, acc, cp := out[0].Value().(float32), out[1].Value().(float32), out[2].Value().(float32)
 	t.Logf("BaseLosses %v accuracy %v; by hand %v, %v", got, acc, want, wantAcc)
 	if math.Abs(float64(got)-want) > 1e-4*math.Max(1, want) || math.Abs(float64(acc)-wantAcc) > 1e-6 || cp != 0 {

@@ -416,19 +416,25 @@ func TestBaseStageNotKept(t *testing.T) {
 	w := newSynthWorld(cfg, 20, 1)
 	opts := quietOptions()
 	opts.Steps, opts.BaseSteps, opts.EvalEvery = 4, 2, 2
-	accs := []float64{0.9, 0.6, 0.7} // base at step 2, joint at 2 and 4
-	calls := 0
-	validate := func(ctx context.Context, ev Evaluator) (float64, error) {
-		a := accs[min(calls, len(accs)-1)]
-		calls++
-		return a, nil
-	}
+	// The base stage validates at its step 2, the joint stage at 2 and 4.
+	validate, calls := scriptedValidate(0.9, 0.6, 0.7)
 	ck, err := Run(context.Background(), cfg, opts, w.source(4, 0, 20, 1), validate)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := ck.Summary
-	if calls != 3 || s.BestStage != StageJoint || s.BestStep != 4 || s.BestValAccuracy != 0.7 {
-		t.Fatalf("%d validations; best %.2f at %s step %d, want 0.70 at joint step 4", calls, s.BestValAccuracy, s.BestStage, s.BestStep)
+	if *calls != 3 || s.BestStage != StageJoint || s.BestStep != 4 || s.BestValAccuracy != 0.7 {
+		t.Fatalf("%d validations; best %.2f at %s step %d, want 0.70 at joint step 4", *calls, s.BestValAccuracy, s.BestStage, s.BestStep)
 	}
+}
+
+// scriptedValidate returns a ValidateFunc that reports accs in turn (the
+// last one from then on) and the count of its calls.
+func scriptedValidate(accs ...float64) (ValidateFunc, *int) {
+	calls := new(int)
+	return func(ctx context.Context, ev Evaluator) (float64, error) {
+		a := accs[min(*calls, len(accs)-1)]
+		*calls++
+		return a, nil
+	}, calls
 }
