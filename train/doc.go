@@ -16,7 +16,13 @@
 // schedule, stage 1 all variables except the preference tokens, stage 2 only
 // the tokens (model.ParamSpec.Pref), each stage with a fresh optimizer and
 // its own early stopping, stage 2 starting from stage 1's best weights.
-// Trainer is the step-level building block for custom loops.
+// Either mode begins, when the model has a base head, with a base stage
+// (StageBase, Options.BaseSteps): the base head alone fitted as a
+// non-personal Bradley–Terry scorer (model.BaseLosses), which only starts
+// the model; the kept weights are the best validated after it. Every image
+// statistic of model.Config.ImageStandardize is computed from the dataset
+// by OnData and frozen. Trainer is the step-level building block for custom
+// loops.
 //
 // A checkpoint directory (Save, Load) holds config.json (every
 // hyperparameter, the image and text embedders' names and dimensions),
