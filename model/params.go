@@ -58,13 +58,13 @@ func Params(cfg Config) []ParamSpec {
 	var ps []ParamSpec
 	add := func(path string, std float64, c float32, decay bool, dims ...int) {
 		ps = append(ps, ParamSpec{Path: Root + "/" + path, Dims: dims, Std: std, Const: c, Decay: decay,
-			Pref: strings.HasPrefix(Root+"/"+path, prefScope+"/"),
-			Base: strings.HasPrefix(path, "base/")})
+			Pref:   strings.HasPrefix(Root+"/"+path, prefScope+"/"),
+			Base:   strings.HasPrefix(path, "base/"),
+			Frozen: path == "in/img_mean" || path == "in/img_istd"})
 	}
 	if cfg.ImageStandardize {
 		add("in/img_mean", 0, 0, false, cfg.ImageDim)
 		add("in/img_istd", 0, 1, false, cfg.ImageDim)
-		ps[len(ps)-2].Frozen, ps[len(ps)-1].Frozen = true, true
 	}
 	add("in/img_norm_gain", 0, 1, false, cfg.ImageDim)
 	add("in/img_norm_bias", 0, 0, false, cfg.ImageDim)
