@@ -229,7 +229,9 @@ func TestBrowser(t *testing.T) {
 	run("map", chromedp.Navigate(url+"#map"))
 	wait("map points", `document.querySelectorAll("#map-svg circle").length >= 10`)
 	shot("map.png")
-	other := eval(`document.querySelector("#map-svg circle:not(.me)").dataset.user`)
+	// A point another point covers would take the click: pick one that is
+	// itself the element at its centre.
+	other := eval(`[...document.querySelectorAll("#map-svg circle:not(.me)")].reverse().find(c => { const b = c.getBoundingClientRect(); return document.elementFromPoint(b.x + b.width/2, b.y + b.height/2) === c; }).dataset.user`)
 	run("click the point", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#map-svg circle[data-user=%q]`, other))))
 	wait("profile opened", fmt.Sprintf(`location.hash === "#profile" && document.getElementById("user-select").value === %q && document.getElementById("profile-facts").textContent.includes(%q) && document.querySelector("#profile-truth .truth") !== null && `+imagesLoaded, other, other))
 	shot("profile.png")
