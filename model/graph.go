@@ -50,8 +50,9 @@ type Encoded struct {
 	// K and V hold, per layer, the context's keys and values, head-major:
 	// [B, Heads, Lc, HeadDim].
 	K, V []*Node
-	// Taste is the taste head's per-person weights over the base head's
-	// features, [B, BaseHidden] (nil without Config.TasteHead).
+	// Taste is the person's weights over the base head's features,
+	// [B, BaseHidden]: the taste head's vector plus the group head's
+	// posterior-weighted group tastes (nil with neither head).
 	Taste *Node
 
 	// The fields below are for user descriptors and training; ScoreTargets
@@ -70,6 +71,10 @@ type Encoded struct {
 	HistoryMean *Node
 	// HistoryCount is [B] float32: the number of non-padded history slots.
 	HistoryCount *Node
+	// GroupPosterior is [B, DescriptorTokens]: the group head's posterior
+	// over the preference tokens (pool mode: zero for unselected tokens).
+	// Nil without the group head.
+	GroupPosterior *Node
 	// KeyLoss is the scalar L2P key-matching loss (pool mode, else nil).
 	KeyLoss *Node
 }
@@ -90,7 +95,7 @@ func (e *Encoded) ContextNodes() []*Node {
 // NumContextNodes is len(Encoded.ContextNodes()) for cfg.
 func NumContextNodes(cfg Config) int {
 	n := 1 + 2*cfg.Layers
-	if cfg.TasteHead {
+	if cfg.personal() {
 		n++
 	}
 	return n
@@ -107,7 +112,7 @@ func ContextFromNodes(cfg Config, nodes []*Node) *Encoded {
 		e.K = append(e.K, nodes[1+2*l])
 		e.V = append(e.V, nodes[2+2*l])
 	}
-	if cfg.TasteHead {
+	if cfg.personal() {
 		e.Taste = nodes[1+2*cfg.Layers]
 	}
 	return e
@@ -288,8 +293,13 @@ func EncodeContext(scope *mlm.Scope, cfg Config, histImage, histText, histLabel,
 	histMaskF := ConvertDType(histMask, dtypes.Float32)
 
 	enc := &Encoded{}
+	var pairPhi *Node // [B, H, BaseHidden]: φ(preferred) − φ(other) on head slots, else 0
+	if cfg.personal() {
+		phi := baseFeatures(scope, cfg, histN, histText, training)
+		pairPhi = Mul(Sub(phi, shift(phi, 1)), InsertAxes(head, -1))
+	}
 	if cfg.TasteHead {
-		enc.Taste = tasteVector(scope, cfg, histN, histText, head, training)
+		enc.Taste = tasteVector(scope, pairPhi, head)
 	}
 	x := hist
 	maskF := histMaskF
@@ -299,6 +309,18 @@ func EncodeContext(scope *mlm.Scope, cfg Config, histImage, histText, histLabel,
 		tokens, selection, enc.KeyLoss = prefTokens(scope, cfg, hist, histMaskF)
 		x = Concatenate([]*Node{tokens, hist}, 1)
 		maskF = Concatenate([]*Node{Ones(g, shapes.Make(dtypes.Float32, B, K)), histMaskF}, 1)
+		if cfg.groupHead() {
+			var w *Node
+			w, enc.GroupPosterior = groupTaste(scope, tokens, pairPhi, head)
+			if enc.Taste == nil {
+				enc.Taste = w
+			} else {
+				enc.Taste = Add(enc.Taste, w)
+			}
+			if selection != nil {
+				enc.GroupPosterior = Einsum("bk,bkm->bm", enc.GroupPosterior, selection)
+			}
+		}
 	}
 	enc.Bias = MulScalar(OneMinus(maskF), maskedLogit) // [B, Lc]
 	bias4 := Reshape(enc.Bias, B, 1, 1, Lc)
@@ -414,16 +436,35 @@ func baseHead(scope *mlm.Scope, cfg Config, taste, imgN, txt *Node, training boo
 
 // tasteVector infers a person's weights over the base features from their
 // comparisons: the mean over the history's pairs (head, from pairSlots) of
-// φ(preferred) − φ(other), through a one-hidden-layer MLP, [B, BaseHidden].
-// An empty history gives the MLP's answer for a zero mean.
-func tasteVector(scope *mlm.Scope, cfg Config, imgN, txt, head *Node, training bool) *Node {
-	g := imgN.Graph()
-	phi := baseFeatures(scope, cfg, imgN, txt, training)             // [B, H, Hb]
-	diff := Mul(Sub(phi, shift(phi, 1)), InsertAxes(head, -1))       // [B, H, Hb]
-	n := ReduceSum(head, 1)                                          // [B]
-	mean := Div(ReduceSum(diff, 1), InsertAxes(MaxScalar(n, 1), -1)) // [B, Hb]
+// φ(preferred) − φ(other) (pairPhi, zero off head slots), through a
+// one-hidden-layer MLP, [B, BaseHidden]. An empty history gives the MLP's
+// answer for a zero mean.
+func tasteVector(scope *mlm.Scope, pairPhi, head *Node) *Node {
+	g := pairPhi.Graph()
+	n := ReduceSum(head, 1)                                             // [B]
+	mean := Div(ReduceSum(pairPhi, 1), InsertAxes(MaxScalar(n, 1), -1)) // [B, Hb]
 	h := nn.Dense(mean, param(scope, g, "taste/w1"), param(scope, g, "taste/b1"), compute.DenseLayoutInputOutputs, activation.TypeRelu)
 	return dense(h, param(scope, g, "taste/w2"), nil)
+}
+
+// groupTaste is the group head (Config.GroupHead). tokens [B, K, d] are the
+// preference tokens; pairPhi [B, H, Hb] holds φ(preferred) − φ(other) on the
+// head slots of the history's comparisons (head [B, H]). Token k's weights
+// w_k and prior logit come from one projection; the evidence for k is
+// Σ_pairs log σ(Δφ·(w_base + w_k)), the log-likelihood of the person's
+// choices were they in group k. It returns Σ_k π_k w_k [B, Hb] and the
+// posterior π [B, K]; an empty history gives the prior.
+func groupTaste(scope *mlm.Scope, tokens, pairPhi, head *Node) (taste, posterior *Node) {
+	g := tokens.Graph()
+	Hb := pairPhi.Shape().Dim(2)
+	proj := dense(tokens, param(scope, g, "group/w"), nil)      // [B, K, Hb+1]
+	w := SliceAxis(proj, 2, AxisRange(0, Hb))                   // [B, K, Hb]
+	prior := Squeeze(SliceAxis(proj, 2, AxisElem(Hb)), 2)       // [B, K]
+	base := dense(pairPhi, param(scope, g, "base/w2"), nil)     // [B, H, 1]
+	margin := Add(Einsum("bhf,bkf->bhk", pairPhi, w), base)     // [B, H, K]
+	ll := Mul(Neg(Softplus(Neg(margin))), InsertAxes(head, -1)) // log σ(margin) on pairs
+	posterior = Softmax(Add(prior, ReduceSum(ll, 1)), -1)       // [B, K]
+	return Einsum("bk,bkf->bf", posterior, w), posterior
 }
 
 // Forward runs a whole batch: encode the histories, read the targets. It is

@@ -158,7 +158,7 @@ func reorderHistory(cfg Config, bt *Batch, from []int) *Batch {
 func TestPairDiffSeesPairing(t *testing.T) {
 	for _, on := range []bool{true, false} {
 		cfg := smallConfig()
-		cfg.PairDiff, cfg.TasteHead = on, false
+		cfg.PairDiff, cfg.TasteHead, cfg.GroupHead = on, false, false
 		store := newStore(t, cfg, 19)
 		rng := rand.New(rand.NewPCG(11, 12))
 		bt := randomBatch(cfg, 1, 3, 4, rng)
@@ -183,7 +183,7 @@ func TestPairDiffSeesPairing(t *testing.T) {
 func TestTasteHeadReadsPairs(t *testing.T) {
 	for _, on := range []bool{true, false} {
 		cfg := smallConfig()
-		cfg.PairDiff, cfg.TasteHead = false, on
+		cfg.PairDiff, cfg.TasteHead, cfg.GroupHead = false, on, false
 		store := newStore(t, cfg, 23)
 		setParam(t, store, "out/w", func(int) float32 { return 0 })
 		if on {

@@ -106,6 +106,11 @@ func Params(cfg Config) []ParamSpec {
 			add("taste/b1", 0, 0, false, h)
 			add("taste/w2", 0.02/math.Sqrt(float64(h)), 0, true, h, h)
 		}
+		if cfg.groupHead() {
+			// Columns 0..h-1 give a token's weights over φ, column h its
+			// prior logit.
+			add("group/w", 0.2/math.Sqrt(float64(d)), 0, true, d, h+1)
+		}
 	}
 	return ps
 }

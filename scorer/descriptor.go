@@ -17,6 +17,11 @@ type Descriptor struct {
 	// Tokens are the preference tokens after encoding with this history,
 	// flattened [DescriptorTokens × DModel]; empty when K = 0.
 	Tokens []float32
+	// Groups is the group head's posterior over the preference tokens read
+	// as groups of people (model.Config.GroupHead): which group tastes
+	// explain the history's choices. Length Config.DescriptorTokens();
+	// empty without the group head.
+	Groups []float32
 	// HistoryMean is the mean encoded history item, [DModel]: a descriptor
 	// that exists even with K = 0.
 	HistoryMean []float32
@@ -71,6 +76,7 @@ func (c *Context) Descriptor() *Descriptor {
 		}
 		d.Tokens = append([]float32(nil), c.states...)
 	}
+	d.Groups = append([]float32(nil), c.groups...)
 	return d
 }
 

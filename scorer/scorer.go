@@ -142,6 +142,9 @@ func New(ck *train.Checkpoint, opts Options) (*Scorer, error) {
 		if e.PrefAttention != nil {
 			out = append(out, e.PrefAttention, e.PrefStates)
 		}
+		if e.GroupPosterior != nil {
+			out = append(out, e.GroupPosterior)
+		}
 		return out
 	})
 	if err != nil {
@@ -237,6 +240,7 @@ type Context struct {
 	attn     []float32         // [H, DescriptorTokens]
 	states   []float32         // [DescriptorTokens, DModel]
 	histMean []float32         // [DModel]
+	groups   []float32         // [DescriptorTokens], group head's posterior
 	labels   []int32           // [H]
 }
 
@@ -283,6 +287,9 @@ func (s *Scorer) Context(ctx context.Context, history []HistoryItem) (*Context, 
 	if len(out) > nc+1 {
 		c.attn = tensors.MustCopyFlatData[float32](out[nc+1])
 		c.states = tensors.MustCopyFlatData[float32](out[nc+2])
+	}
+	if len(out) > nc+3 {
+		c.groups = tensors.MustCopyFlatData[float32](out[nc+3])
 	}
 	for _, t := range out[nc:] {
 		t.FinalizeAll()

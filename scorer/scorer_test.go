@@ -89,10 +89,10 @@ func newScorer(t testing.TB, ck *train.Checkpoint) *Scorer {
 // The scorer (encode once, score separately, padded batches, constant
 // weights) must give the training graph's scores.
 func TestScoresMatchTrainingForward(t *testing.T) {
-	for _, mode := range []string{model.TokenModeFixed, model.TokenModePool} {
-		t.Run(mode, func(t *testing.T) {
+	for _, tc := range modeCases() {
+		t.Run(tc.name, func(t *testing.T) {
 			cfg := testConfig()
-			cfg.TokenMode = mode
+			cfg.TokenMode, cfg.GroupHead = tc.mode, tc.group
 			ck := testCheckpoint(t, cfg, 1)
 			s := newScorer(t, ck)
 			rng := rand.New(rand.NewPCG(1, 2))
@@ -166,11 +166,27 @@ func TestCandidateIndependence(t *testing.T) {
 	}
 }
 
-func TestColdStartAndDescriptors(t *testing.T) {
+// modeCase is a token mode, with or without the group head.
+type modeCase struct {
+	name, mode string
+	group      bool
+}
+
+// modeCases are the token modes, each with and without the group head.
+func modeCases() []modeCase {
+	var cs []modeCase
 	for _, mode := range []string{model.TokenModeFixed, model.TokenModePool} {
-		t.Run(mode, func(t *testing.T) {
+		cs = append(cs, modeCase{mode, mode, false}, modeCase{mode + "+group", mode, true})
+	}
+	return cs
+}
+
+func TestColdStartAndDescriptors(t *testing.T) {
+	for _, tc := range modeCases() {
+		t.Run(tc.name, func(t *testing.T) {
 			cfg := testConfig()
-			cfg.TokenMode = mode
+			mode := tc.mode
+			cfg.TokenMode, cfg.GroupHead = mode, tc.group
 			s := newScorer(t, testCheckpoint(t, cfg, 3))
 			rng := rand.New(rand.NewPCG(5, 6))
 			ctx := context.Background()
@@ -216,6 +232,24 @@ func TestColdStartAndDescriptors(t *testing.T) {
 			}
 			if mode == model.TokenModePool && nonzero > cfg.PrefTokens {
 				t.Fatalf("pool mode: %d tokens attended, at most K=%d selected", nonzero, cfg.PrefTokens)
+			}
+			// The group head's posterior is a distribution over the tokens
+			// (pool mode: over the selected ones).
+			if !tc.group && len(d.Groups) != 0 {
+				t.Fatalf("group posterior %v without the group head", d.Groups)
+			}
+			if tc.group {
+				var sum float64
+				held := 0
+				for _, p := range d.Groups {
+					sum += float64(p)
+					if p > 0 {
+						held++
+					}
+				}
+				if len(d.Groups) != cfg.DescriptorTokens() || math.Abs(sum-1) > 1e-4 || held > cfg.PrefTokens {
+					t.Fatalf("group posterior %v: want %d entries summing to 1, at most %d non-zero", d.Groups, cfg.DescriptorTokens(), cfg.PrefTokens)
+				}
 			}
 			// Order does not matter: the history's units (a comparison's two
 			// adjacent items, or a vote) shuffled give the same descriptor.

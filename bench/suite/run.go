@@ -19,6 +19,8 @@ import (
 	"slices"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"palate"
 	"palate/baseline"
 	"palate/bench"
@@ -88,6 +90,10 @@ type Options struct {
 	Resamples int
 	// Workers is how many people are scored at once [GOMAXPROCS].
 	Workers int
+	// TrainParallel is how many of palate's training runs go at once: each
+	// runs on one core (the Go backend's sequential mode), so on 2 cores
+	// two at a time nearly halve the full bench [GOMAXPROCS].
+	TrainParallel int
 	// Log receives progress lines; nil for none.
 	Log io.Writer
 	// Progress is the training progress style (train.Progress*)
@@ -168,6 +174,9 @@ func (o *Options) fill() error {
 	}
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.TrainParallel <= 0 {
+		o.TrainParallel = runtime.GOMAXPROCS(0)
 	}
 	if o.Progress == "" {
 		o.Progress = train.ProgressNone
@@ -474,6 +483,17 @@ func (r *runner) palate(ctx context.Context) error {
 		rw := r.addRow("palate", "full")
 		return r.evalPalate(ctx, rw, ck, r.d, 1, true)
 	}
+	// Every (variant, seed) run is trained first, TrainParallel at a time
+	// (each training runs on one core), then judged in order, so the
+	// report does not depend on which run finished first.
+	type job struct {
+		v    Variant
+		seed int
+		d    *history.Data
+		rw   *row
+		ck   *train.Checkpoint
+	}
+	var jobs []*job
 	for _, name := range o.Variants {
 		v, _ := variantByName(name)
 		seeds := 1
@@ -486,30 +506,50 @@ func (r *runner) palate(ctx context.Context) error {
 		}
 		rw := r.addRow("palate", v.Name)
 		for s := 1; s <= seeds; s++ {
+			jobs = append(jobs, &job{v: v, seed: s, d: d, rw: rw})
+		}
+	}
+	if o.TrainParallel > 1 && len(jobs) > 1 {
+		r.note("palate's runs were trained %d at a time on %d threads: a run's training seconds are its own wall time while sharing the machine.", min(o.TrainParallel, len(jobs)), o.Workers)
+	}
+	var g errgroup.Group
+	g.SetLimit(o.TrainParallel)
+	for _, j := range jobs {
+		g.Go(func() error {
 			cfg := *o.Config
 			to := *o.Train
-			to.Steps, to.Seed, to.OutDir = o.Steps, uint64(s), ""
+			to.Steps, to.Seed, to.OutDir = o.Steps, uint64(j.seed), ""
 			to.Log, to.Progress = o.Log, o.Progress
+			if o.TrainParallel > 1 && o.Log != nil {
+				to.Log = newPrefixWriter(o.Log, fmt.Sprintf("[%s seed %d] ", j.v.Name, j.seed))
+			}
 			if to.LogEvery == 0 {
 				to.LogEvery = 30 * time.Second
 			}
-			if v.Apply != nil {
-				v.Apply(&cfg, &to)
+			if j.v.Apply != nil {
+				j.v.Apply(&cfg, &to)
 			}
-			to.Embedder = train.EmbedderInfo{Name: d.Emb.Embedder, Dim: d.Emb.Dim}
-			to.TextEmbedder = train.EmbedderInfo{Name: d.TextName, Dim: len(d.Text[0])}
-			r.logf("training palate/%s seed %d (%d steps, %s, K=%d, λ=%g, %s tokens, %s embedding)", v.Name, s,
-				to.Steps, to.Mode, cfg.PrefTokens, cfg.Lambda, cfg.TokenMode, d.Emb.Embedder)
-			ck, err := train.OnData(ctx, d, cfg, to, train.DataOptions{Batch: o.Batch, EvalPairs: o.K})
+			to.Embedder = train.EmbedderInfo{Name: j.d.Emb.Embedder, Dim: j.d.Emb.Dim}
+			to.TextEmbedder = train.EmbedderInfo{Name: j.d.TextName, Dim: len(j.d.Text[0])}
+			r.logf("training palate/%s seed %d (%d steps, %s, K=%d, λ=%g, %s tokens, %s embedding)", j.v.Name, j.seed,
+				to.Steps, to.Mode, cfg.PrefTokens, cfg.Lambda, cfg.TokenMode, j.d.Emb.Embedder)
+			ck, err := train.OnData(ctx, j.d, cfg, to, train.DataOptions{Batch: o.Batch, EvalPairs: o.K})
 			if err != nil {
-				return fmt.Errorf("training palate/%s seed %d: %w", v.Name, s, err)
+				return fmt.Errorf("training palate/%s seed %d: %w", j.v.Name, j.seed, err)
 			}
-			if err := r.evalPalate(ctx, rw, ck, d, s, v.Name == "full"); err != nil {
-				return err
-			}
-			if v.Name == "full" && s == 1 {
-				r.fullCk = ck
-			}
+			j.ck = ck
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		if err := r.evalPalate(ctx, j.rw, j.ck, j.d, j.seed, j.v.Name == "full"); err != nil {
+			return err
+		}
+		if j.v.Name == "full" && j.seed == 1 {
+			r.fullCk = j.ck
 		}
 	}
 	return nil
@@ -572,14 +612,14 @@ func (r *runner) evalPalate(ctx context.Context, rw *row, ck *train.Checkpoint, 
 	}
 	names := []string{"palate/" + rw.variant}
 	if full {
-		names = append(names, "palate/"+rw.variant+"/history-mean")
+		names = append(names, "palate/"+rw.variant+"/history-mean", "palate/"+rw.variant+"/groups")
 	}
 	err = r.describe(ctx, names, d, func(ctx context.Context, h []history.Item) ([][]float32, error) {
 		ds, err := m.descriptor(ctx, h)
 		if err != nil || ds == nil || ds.ColdStart {
 			return nil, err
 		}
-		return [][]float32{ds.Vector(), ds.HistoryMean}, nil
+		return [][]float32{ds.Vector(), ds.HistoryMean, ds.Groups}, nil
 	})
 	if err != nil {
 		return err

@@ -33,7 +33,7 @@ vote AUC, similar-user clustering of descriptors, drift and cost, and writes
 them as JSON (--json), Markdown tables (--markdown) and SVG plots (--plots).
 
 The full bench takes about an hour on 2 cores for the default world (600
-people). --quick trains only full, no-cp and k=0, with one seed and ` + fmt.Sprint(suite.QuickSteps) + `
+people); palate's runs train --train-parallel at a time, each on one core. --quick trains only full, no-cp and k=0, with one seed and ` + fmt.Sprint(suite.QuickSteps) + `
 steps each, in under 10 minutes. On a taste world read through pixels-v2 it
 also measures generation guidance (win rates of guided pictures, judged by
 the simulated people), guided by palate/full's first seed: 12 seen and 12
@@ -50,6 +50,7 @@ unseen people with 2 prompts each with --quick. Progress goes to stderr.`,
 			mdOut := fs.String("markdown", "", "write the report as Markdown to this `file`")
 			plots := fs.String("plots", "", "write SVG plots into this `directory`")
 			guidePeople := fs.Int("guidance-people", -1, "seen and unseen people in the generation-guidance measurement (-1: 50, or 12 with --quick; 0: none)")
+			trainPar := fs.Int("train-parallel", 0, "palate training runs at once, each on one core (0: GOMAXPROCS)")
 			guidePrompts := fs.Int("guidance-prompts", 0, "prompts per person in the guidance measurement (0: 4, or 2 with --quick)")
 			return func(ctx context.Context, env *Env) error {
 				if *data == "" {
@@ -61,7 +62,7 @@ unseen people with 2 prompts each with --quick. Progress goes to stderr.`,
 				opt := suite.Options{
 					Data: *data, Embedder: *embedder, Model: *modelDir, Seeds: *seeds, Quick: *quick,
 					Steps: *steps, Log: env.Stderr, Command: commandLine(fs),
-					GuidancePeople: *guidePeople, GuidancePrompts: *guidePrompts,
+					GuidancePeople: *guidePeople, GuidancePrompts: *guidePrompts, TrainParallel: *trainPar,
 				}
 				if opt.GuidancePeople < 0 {
 					opt.GuidancePeople = 50
