@@ -6,7 +6,8 @@ import (
 	"sync"
 )
 
-// logMu serialises the prefixed writers' lines onto their shared log.
+// logMu serialises the bench's own lines and the prefixed writers' lines
+// onto their shared log.
 var logMu sync.Mutex
 
 // prefixWriter writes whole lines to w, each behind prefix, so that the

@@ -232,6 +232,8 @@ type runner struct {
 
 func (r *runner) logf(format string, args ...any) {
 	if r.opt.Log != nil {
+		logMu.Lock()
+		defer logMu.Unlock()
 		fmt.Fprintf(r.opt.Log, "bench [%5.0fs] %s\n", time.Since(r.start).Seconds(), fmt.Sprintf(format, args...))
 	}
 }
