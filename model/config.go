@@ -102,6 +102,14 @@ type Config struct {
 	// docs/BENCHMARKS.md. Checkpoints written before it existed load with
 	// false.
 	GroupHead bool `json:"group_head"`
+	// BasePersonal makes training's base stage (BaseLosses) fit the taste
+	// head and the group head (fixed tokens only) with the base head: a
+	// personal Bradley–Terry model on the base features, whose weights are
+	// read from the history, without the transformer. The base features
+	// then learn the directions in which people differ, not only the
+	// shared quality, at the base stage's low cost per step. Default
+	// false; see docs/BENCHMARKS.md.
+	BasePersonal bool `json:"base_personal"`
 	// PairDiff adds to both history tokens of a comparison a projection of
 	// the difference between its preferred and its other image, so the model
 	// sees which image beat which, not only a set of liked and a set of

@@ -293,34 +293,17 @@ func EncodeContext(scope *mlm.Scope, cfg Config, histImage, histText, histLabel,
 	histMaskF := ConvertDType(histMask, dtypes.Float32)
 
 	enc := &Encoded{}
-	var pairPhi *Node // [B, H, BaseHidden]: φ(preferred) − φ(other) on head slots, else 0
-	if cfg.personal() {
-		phi := baseFeatures(scope, cfg, histN, histText, training)
-		pairPhi = Mul(Sub(phi, shift(phi, 1)), InsertAxes(head, -1))
-	}
-	if cfg.TasteHead {
-		enc.Taste = tasteVector(scope, pairPhi, head)
-	}
 	x := hist
 	maskF := histMaskF
-	var selection *Node
+	var tokens, selection *Node
 	if K > 0 {
-		var tokens *Node
 		tokens, selection, enc.KeyLoss = prefTokens(scope, cfg, hist, histMaskF)
 		x = Concatenate([]*Node{tokens, hist}, 1)
 		maskF = Concatenate([]*Node{Ones(g, shapes.Make(dtypes.Float32, B, K)), histMaskF}, 1)
-		if cfg.groupHead() {
-			var w *Node
-			w, enc.GroupPosterior = groupTaste(scope, tokens, pairPhi, head)
-			if enc.Taste == nil {
-				enc.Taste = w
-			} else {
-				enc.Taste = Add(enc.Taste, w)
-			}
-			if selection != nil {
-				enc.GroupPosterior = Einsum("bk,bkm->bm", enc.GroupPosterior, selection)
-			}
-		}
+	}
+	enc.Taste, enc.GroupPosterior = historyTaste(scope, cfg, histN, histText, head, tokens, training)
+	if enc.GroupPosterior != nil && selection != nil {
+		enc.GroupPosterior = Einsum("bk,bkm->bm", enc.GroupPosterior, selection)
 	}
 	enc.Bias = MulScalar(OneMinus(maskF), maskedLogit) // [B, Lc]
 	bias4 := Reshape(enc.Bias, B, 1, 1, Lc)
@@ -432,6 +415,32 @@ func baseHead(scope *mlm.Scope, cfg Config, taste, imgN, txt *Node, training boo
 		u = Add(u, InsertAxes(Einsum("bth,bh->bt", h, taste), -1))
 	}
 	return Concatenate([]*Node{u, ZerosLike(u)}, -1)
+}
+
+// historyTaste is the person's weights over the base features read from
+// their history by the taste head and the group head (each when on; nil,
+// nil with neither), and the group head's posterior over tokens [B, K]
+// (the preference tokens, nil without the group head). histN are the
+// normalised history images, head the comparisons' first slots.
+func historyTaste(scope *mlm.Scope, cfg Config, histN, histText, head, tokens *Node, training bool) (taste, posterior *Node) {
+	if !cfg.personal() {
+		return nil, nil
+	}
+	phi := baseFeatures(scope, cfg, histN, histText, training)
+	pairPhi := Mul(Sub(phi, shift(phi, 1)), InsertAxes(head, -1)) // [B, H, Hb], 0 off head slots
+	if cfg.TasteHead {
+		taste = tasteVector(scope, pairPhi, head)
+	}
+	if cfg.groupHead() && tokens != nil {
+		var w *Node
+		w, posterior = groupTaste(scope, tokens, pairPhi, head)
+		if taste == nil {
+			taste = w
+		} else {
+			taste = Add(taste, w)
+		}
+	}
+	return taste, posterior
 }
 
 // tasteVector infers a person's weights over the base features from their

@@ -3,8 +3,10 @@ package model
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/core/tensors"
 	mlm "github.com/gomlx/gomlx/ml/model"
 )
@@ -128,6 +130,70 @@ func TestGroupHeadByHand(t *testing.T) {
 			got := float64(logits[2*tt] - logits[2*tt+1])
 			if math.Abs(got-want) > 1e-4*max(1, math.Abs(want)) {
 				t.Errorf("history of %d items, target %d: score %.6f, by hand %.6f", n, tt, got, want)
+			}
+		}
+	}
+}
+
+// Under BasePersonal the base stage's loss is the Bradley–Terry loss of the
+// full model's score with the transformer's readout zeroed (base head plus
+// taste and group heads read from the history), so it must equal the loss
+// worked from Forward's scores; the base stage then trains the personal
+// heads (and the tokens the group head reads) besides the base head.
+// Without it the loss ignores the history.
+func TestBasePersonalMatchesForward(t *testing.T) {
+	for _, personal := range []bool{true, false} {
+		cfg := smallConfig()
+		cfg.GroupHead, cfg.BasePersonal = true, personal
+		store := newStore(t, cfg, 37)
+		rng := rand.New(rand.NewPCG(41, 42))
+		setParam(t, store, "out/w", func(int) float32 { return 0 })
+		setParam(t, store, "out/b", func(int) float32 { return 0 })
+		setParam(t, store, "group/w", func(int) float32 { return float32(rng.NormFloat64() * 0.5) })
+		setParam(t, store, "taste/w2", func(int) float32 { return float32(rng.NormFloat64() * 0.5) })
+		const B, T = 1, 6 // reorderHistory handles one episode
+		bt := randomBatch(cfg, B, T, 4, rng)
+		for b := range B {
+			for h, l := range []Label{LabelLiked, LabelDisliked, LabelLiked, LabelDisliked} {
+				bt.HistLabel[b*cfg.MaxHistory+h] = int32(l)
+			}
+		}
+		loss := func(bt *Batch) float64 {
+			out := runOnBatch(t, store, bt, func(scope *mlm.Scope, inputs []*Node) []*Node {
+				return []*Node{BaseLosses(scope, cfg, InputsFromNodes(inputs), false).Total}
+			})
+			return float64(out[0].Value().(float32))
+		}
+		got := loss(bt)
+		if personal {
+			logits := forwardLogits(t, store, cfg, bt)
+			var want float64
+			for b := range B {
+				for p := range T / 2 {
+					i, j := (b*T+2*p)*2, (b*T+2*p+1)*2
+					m := float64(logits[i]-logits[i+1]) - float64(logits[j]-logits[j+1])
+					want += math.Log1p(math.Exp(-m)) / (B * T / 2)
+				}
+			}
+			if math.Abs(got-want) > 1e-4*max(1, want) {
+				t.Errorf("personal base loss %v, from Forward's scores %v", got, want)
+			}
+		}
+		// Swap the winner of every history comparison.
+		sw := reorderHistory(cfg, bt, []int{1, 0, 3, 2})
+		for b := range B {
+			for h, l := range []Label{LabelLiked, LabelDisliked, LabelLiked, LabelDisliked} {
+				sw.HistLabel[b*cfg.MaxHistory+h] = int32(l)
+			}
+		}
+		if d := math.Abs(loss(sw) - got); personal && d < 1e-6 || !personal && d > 1e-6 {
+			t.Errorf("base_personal %v: swapping the history's winners changed the base loss by %g", personal, d)
+		}
+		for _, p := range Params(cfg) {
+			rel := p.Path[len(Root)+1:]
+			wantBase := strings.HasPrefix(rel, "base/") || personal && (strings.HasPrefix(rel, "taste/") || strings.HasPrefix(rel, "group/") || rel == "pref/tokens")
+			if p.Base != wantBase {
+				t.Errorf("base_personal %v: %s Base = %v", personal, rel, p.Base)
 			}
 		}
 	}

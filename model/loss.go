@@ -99,8 +99,9 @@ func TrainLosses(scope *mlm.Scope, cfg Config, in Inputs, training bool) Losses 
 // costs a small MLP, not the transformer. Training starts with it (train's
 // base stage) so that the transformer and the taste head learn what a
 // person adds to a non-personal score that is already fitted, instead of
-// fitting both at once from a random start. CP and Key are zero; Base is
-// Total. Needs cfg.BaseHidden > 0.
+// fitting both at once from a random start. Under cfg.BasePersonal u also
+// has the taste and group heads' φ(x)·t(history), still without the
+// transformer. CP and Key are zero; Base is Total. Needs cfg.BaseHidden > 0.
 func BaseLosses(scope *mlm.Scope, cfg Config, in Inputs, training bool) Losses {
 	if cfg.BaseHidden <= 0 {
 		exceptions.Panicf("model.BaseLosses: the config has no base head (base_hidden = %d)", cfg.BaseHidden)
@@ -114,6 +115,17 @@ func BaseLosses(scope *mlm.Scope, cfg Config, in Inputs, training bool) Losses {
 	h := baseFeatures(scope, cfg, imgN, in.TgtText, training)
 	u := dense(h, param(scope, g, "base/w2"), nil) // [B, T, 1]
 	B := u.Shape().Dim(0)
+	if cfg.BasePersonal && cfg.personal() {
+		var tokens *Node
+		if cfg.groupHead() && cfg.TokenMode == TokenModeFixed {
+			tokens, _, _ = prefTokens(scope, cfg, in.HistImage, nil)
+		}
+		head, _ := pairSlots(in.HistLabel)
+		taste, _ := historyTaste(scope, cfg, normImage(scope, cfg, in.HistImage), in.HistText, head, tokens, training)
+		if taste != nil {
+			u = Add(u, InsertAxes(Einsum("bth,bh->bt", h, taste), -1))
+		}
+	}
 	u = Reshape(u, B*T/2, 2)
 	margin := Sub(SliceAxis(u, 1, AxisElem(0)), SliceAxis(u, 1, AxisElem(1)))
 	loss := ReduceAllMean(Softplus(Neg(margin)))

@@ -59,7 +59,7 @@ func Params(cfg Config) []ParamSpec {
 	add := func(path string, std float64, c float32, decay bool, dims ...int) {
 		ps = append(ps, ParamSpec{Path: Root + "/" + path, Dims: dims, Std: std, Const: c, Decay: decay,
 			Pref:   strings.HasPrefix(Root+"/"+path, prefScope+"/"),
-			Base:   strings.HasPrefix(path, "base/"),
+			Base:   strings.HasPrefix(path, "base/") || cfg.BasePersonal && baseStagePersonal(cfg, path),
 			Frozen: path == "in/img_mean" || path == "in/img_istd"})
 	}
 	if cfg.ImageStandardize {
@@ -113,6 +113,18 @@ func Params(cfg Config) []ParamSpec {
 		}
 	}
 	return ps
+}
+
+// baseStagePersonal says whether variable path (relative to Root) is one of
+// the personal heads' that the base stage trains under Config.BasePersonal.
+func baseStagePersonal(cfg Config, path string) bool {
+	switch {
+	case strings.HasPrefix(path, "taste/"):
+		return cfg.TasteHead
+	case strings.HasPrefix(path, "group/"), path == "pref/tokens":
+		return cfg.groupHead() && cfg.TokenMode == TokenModeFixed
+	}
+	return false
 }
 
 // InitParams creates every variable of Params(cfg) in store, drawn from a
