@@ -614,7 +614,10 @@ func (r *runner) evalPalate(ctx context.Context, rw *row, ck *train.Checkpoint, 
 	}
 	names := []string{"palate/" + rw.variant}
 	if full {
-		names = append(names, "palate/"+rw.variant+"/history-mean", "palate/"+rw.variant+"/groups")
+		names = append(names, "palate/"+rw.variant+"/history-mean")
+		if ck.Config.GroupHead && ck.Config.PrefTokens > 0 {
+			names = append(names, "palate/"+rw.variant+"/groups")
+		}
 	}
 	err = r.describe(ctx, names, d, func(ctx context.Context, h []history.Item) ([][]float32, error) {
 		ds, err := m.descriptor(ctx, h)
