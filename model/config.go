@@ -98,7 +98,7 @@ type Config struct {
 	// false: on the default world (seed 1, quick bench, 300 steps) it gave
 	// 57.7/60.7% seen/unseen on pixels-v2 and 64.9/67.0% on the truth
 	// embedding, within noise of the model without it, and its posterior
-	// found no groups (ARI 0.02 on pixels-v2, 0.08 on truth); see
+	// found no groups (ARI at most 0.04 on pixels-v2, 0.08 on truth); see
 	// docs/BENCHMARKS.md. Checkpoints written before it existed load with
 	// false.
 	GroupHead bool `json:"group_head"`

@@ -39,8 +39,9 @@ type ParamSpec struct {
 	// Pref marks preference-token variables (the tokens, and the pool's
 	// keys): stage 2 of two-stage training updates only these.
 	Pref bool
-	// Base marks the base head's variables: the base stage of training
-	// (BaseLosses) updates only these.
+	// Base marks what the base stage of training (BaseLosses) updates: the
+	// base head's variables, and under Config.BasePersonal the taste head's,
+	// the group head's and the tokens it reads.
 	Base bool
 	// Frozen marks statistics that training sets once and never updates
 	// (the image standardisation of Config.ImageStandardize).

@@ -18,7 +18,8 @@
 // its own early stopping, stage 2 starting from stage 1's best weights.
 // Either mode begins, when the model has a base head, with a base stage
 // (StageBase, Options.BaseSteps): the base head alone fitted as a
-// non-personal Bradley–Terry scorer (model.BaseLosses), which only starts
+// non-personal Bradley–Terry scorer (model.BaseLosses; with
+// model.Config.BasePersonal the taste and group heads too), which only starts
 // the model; the kept weights are the best validated after it. Every image
 // statistic of model.Config.ImageStandardize is computed from the dataset
 // by OnData and frozen. Trainer is the step-level building block for custom

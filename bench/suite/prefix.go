@@ -6,21 +6,19 @@ import (
 	"sync"
 )
 
-// logMu serialises the bench's own lines and the prefixed writers' lines
-// onto their shared log.
-var logMu sync.Mutex
-
 // prefixWriter writes whole lines to w, each behind prefix, so that the
 // progress of training runs going at once can be told apart. A partial
-// line waits for its newline.
+// line waits for its newline. mu, shared by every writer of w, keeps lines
+// whole.
 type prefixWriter struct {
 	w      io.Writer
+	mu     *sync.Mutex
 	prefix string
 	buf    []byte
 }
 
-func newPrefixWriter(w io.Writer, prefix string) *prefixWriter {
-	return &prefixWriter{w: w, prefix: prefix}
+func newPrefixWriter(w io.Writer, mu *sync.Mutex, prefix string) *prefixWriter {
+	return &prefixWriter{w: w, mu: mu, prefix: prefix}
 }
 
 func (p *prefixWriter) Write(b []byte) (int, error) {
@@ -30,9 +28,9 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 		if i < 0 {
 			return len(b), nil
 		}
-		logMu.Lock()
+		p.mu.Lock()
 		_, err := io.WriteString(p.w, p.prefix+string(p.buf[:i+1]))
-		logMu.Unlock()
+		p.mu.Unlock()
 		p.buf = p.buf[i+1:]
 		if err != nil {
 			return len(b), err

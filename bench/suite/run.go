@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -205,8 +206,11 @@ type row struct {
 
 // runner holds one bench run's state.
 type runner struct {
-	opt    Options
-	start  time.Time
+	opt   Options
+	start time.Time
+	// logMu keeps the bench's own log lines and the training runs'
+	// prefixed lines whole on the shared log.
+	logMu  sync.Mutex
 	d      *history.Data
 	dTruth *history.Data // the truth embedding, for the embedder diagnostic
 	truth  *Truth
@@ -232,8 +236,8 @@ type runner struct {
 
 func (r *runner) logf(format string, args ...any) {
 	if r.opt.Log != nil {
-		logMu.Lock()
-		defer logMu.Unlock()
+		r.logMu.Lock()
+		defer r.logMu.Unlock()
 		fmt.Fprintf(r.opt.Log, "bench [%5.0fs] %s\n", time.Since(r.start).Seconds(), fmt.Sprintf(format, args...))
 	}
 }
@@ -524,7 +528,7 @@ func (r *runner) palate(ctx context.Context) error {
 			to.Steps, to.Seed, to.OutDir = o.Steps, uint64(j.seed), ""
 			to.Log, to.Progress = o.Log, o.Progress
 			if o.TrainParallel > 1 && o.Log != nil {
-				to.Log = newPrefixWriter(o.Log, fmt.Sprintf("[%s seed %d] ", j.v.Name, j.seed))
+				to.Log = newPrefixWriter(o.Log, &r.logMu, fmt.Sprintf("[%s seed %d] ", j.v.Name, j.seed))
 			}
 			if to.LogEvery == 0 {
 				to.LogEvery = 30 * time.Second
@@ -615,10 +619,7 @@ func (r *runner) evalPalate(ctx context.Context, rw *row, ck *train.Checkpoint, 
 	}
 	names := []string{"palate/" + rw.variant}
 	if full {
-		names = append(names, "palate/"+rw.variant+"/history-mean")
-		if ck.Config.GroupHead && ck.Config.PrefTokens > 0 {
-			names = append(names, "palate/"+rw.variant+"/groups")
-		}
+		names = append(names, "palate/"+rw.variant+"/history-mean", "palate/"+rw.variant+"/groups")
 	}
 	err = r.describe(ctx, names, d, func(ctx context.Context, h []history.Item) ([][]float32, error) {
 		ds, err := m.descriptor(ctx, h)

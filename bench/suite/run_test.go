@@ -109,6 +109,13 @@ func TestQuickBench(t *testing.T) {
 	if len(rep.SimilarUsers) == 0 || len(rep.Drift.Rows) == 0 || len(rep.Cost.Rows) == 0 {
 		t.Errorf("missing measures: %d similar-user rows, %d drift rows, %d cost rows", len(rep.SimilarUsers), len(rep.Drift.Rows), len(rep.Cost.Rows))
 	}
+	// A descriptor the model lacks (palate/full/groups without the group
+	// head) is left out, not shown as a row of nobody.
+	for _, s := range rep.SimilarUsers {
+		if s.Part == "seen" && s.People == 0 {
+			t.Errorf("similar users: descriptor %s has a seen row with no people", s.Descriptor)
+		}
+	}
 
 	// The JSON carries the documented fields and reads back.
 	b, err := json.Marshal(rep)

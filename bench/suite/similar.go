@@ -22,17 +22,13 @@ func descHistory(u *history.UserData, n int) []history.Item {
 }
 
 // describe computes descriptors of every seen and unseen person with a
-// history: fn returns one vector per name (nil or empty: none). Nothing is
-// done without the world's truth, which the measure needs.
+// history: fn returns one vector per name (nil or empty: none). A name that
+// gets no vector for anyone (a descriptor the model does not have) is
+// left out of the report. Nothing is done without the world's truth,
+// which the measure needs.
 func (r *runner) describe(ctx context.Context, names []string, d *history.Data, fn func(context.Context, []history.Item) ([][]float32, error)) error {
 	if r.truth == nil {
 		return nil
-	}
-	for _, n := range names {
-		if r.descs[n] == nil {
-			r.descs[n] = map[string][]float32{}
-			r.descOrder = append(r.descOrder, n)
-		}
 	}
 	n := min(r.opt.DescriptorPairs, r.cap)
 	for _, part := range []dataset.Part{dataset.Train, dataset.Unseen} {
@@ -46,9 +42,14 @@ func (r *runner) describe(ctx context.Context, names []string, d *history.Data, 
 				return err
 			}
 			for i, v := range vs {
-				if i < len(names) && len(v) > 0 {
-					r.descs[names[i]][u.ID] = slices.Clone(v)
+				if i >= len(names) || len(v) == 0 {
+					continue
 				}
+				if r.descs[names[i]] == nil {
+					r.descs[names[i]] = map[string][]float32{}
+					r.descOrder = append(r.descOrder, names[i])
+				}
+				r.descs[names[i]][u.ID] = slices.Clone(v)
 			}
 		}
 	}
