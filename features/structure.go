@@ -1,0 +1,563 @@
+package features
+
+import "math"
+
+// The structure block (pixels-v3) describes what the earlier blocks read
+// only indirectly: how many similar regions there are and how big, how
+// mirror-symmetric the foreground is about its own axis, how busy the
+// picture is with small spots, how the backdrop varies (periodic, ramped,
+// stepped, flat), the colour and lightness of the largest region against
+// the backdrop, and the outline of the largest region. Counts and sizes are
+// linear in what they measure (a linear probe reads them directly), not
+// saturating.
+const (
+	stRegions  = 0               // 12: region counts and sizes
+	stSym      = stRegions + 12  // 8: symmetry about the foreground's own axis
+	stSpots    = stSym + 8       // 4: small spots
+	stBackdrop = stSpots + 4     // 12: backdrop periodicity and profiles
+	stMain     = stBackdrop + 12 // 20: the largest region's colour and lightness
+	stOutline  = stMain + 20     // 22: the largest region's outline
+	structDim  = stOutline + 22
+)
+
+// structure writes the structure block; see the package doc for the layout.
+func (s *scratch) structure(out []float32) {
+	best := s.largest()
+	s.regions(out[stRegions:stSym], best)
+	s.mirror(out[stSym:stSpots], best)
+	s.spots(out[stSpots:stBackdrop])
+	s.backdrop(out[stBackdrop:stMain])
+	s.mainColour(out[stMain:stOutline], best)
+	s.outline(out[stOutline:structDim], best)
+}
+
+// largest returns the index in s.comps of the largest region of at least 4
+// pixels, or -1.
+func (s *scratch) largest() int {
+	best := -1
+	for k, c := range s.comps {
+		if c.size >= 4 && (best < 0 || c.size > s.comps[best].size) {
+			best = k
+		}
+	}
+	return best
+}
+
+// regions writes counts and sizes of the foreground regions, linear in the
+// counts: the number of regions at least 1/2, 1/4 and 1/8 the size of the
+// largest (of 4 pixels or more), the participation ratio (Σs)²/Σs² of the
+// regions of 4 or more pixels (an effective count that tiny regions barely
+// move), the square roots (a radius) of the largest region's area, of the
+// mean and the total area of the regions at least a quarter of it, the
+// largest region's longer bounding-box side, and the numbers of regions of
+// 1-3 and 4-15 pixels.
+func (s *scratch) regions(out []float32, best int) {
+	if best < 0 {
+		return
+	}
+	lg := s.comps[best].size
+	var n2, n4, n8, tiny, small int
+	var sum, sum2, sumQ float32
+	for _, c := range s.comps {
+		switch {
+		case c.size < 4:
+			tiny++
+			continue
+		case c.size < 16:
+			small++
+		}
+		z := float32(c.size)
+		sum += z
+		sum2 += z * z
+		if 2*c.size >= lg {
+			n2++
+		}
+		if 4*c.size >= lg {
+			n4++
+			sumQ += z
+		}
+		if 8*c.size >= lg {
+			n8++
+		}
+	}
+	out[0] = float32(min(n2, 8)) / 4
+	out[1] = float32(min(n4, 8)) / 4
+	out[2] = float32(min(n8, 8)) / 4
+	out[3] = min(sum*sum/sum2, 8) / 4
+	out[4] = sqrt(float32(lg)) / 16
+	out[5] = sqrt(sumQ/float32(n4)) / 16
+	out[6] = sqrt(sumQ) / 16
+	c := s.comps[best]
+	out[7] = float32(max(c.x1-c.x0, c.y1-c.y0)+1) / half
+	out[8] = float32(min(tiny, 32)) / 16
+	out[9] = float32(min(small, 16)) / 8
+	// Where the largest region is, and how far it sits from the centre.
+	cx := float32(c.sx)/float32(c.size) + 0.5 - half/2
+	cy := float32(c.sy)/float32(c.size) + 0.5 - half/2
+	out[10] = abs(cx) / (half / 4)
+	out[11] = abs(cy) / (half / 4)
+}
+
+// mirror writes symmetry measures that do not assume the frame's axis:
+// the overlap of the foreground mask with its left-right mirror image about
+// the frame's vertical centre line and about the foreground's own centroid
+// line, the same for the largest region about its own centroid line, the
+// correlation of L* with its mirror image about the foreground's axis, the
+// foreground centroid's distance from the frame's centre line, how well the
+// regions of at least a quarter of the largest pair up with mirrored
+// partners, the spread of their heights and of their sizes.
+func (s *scratch) mirror(out []float32, best int) {
+	if best < 0 || s.nfg == 0 {
+		return
+	}
+	var sx int
+	for y := 0; y < half; y++ {
+		for x, f := range s.fg[y*half : y*half+half] {
+			if f != 0 {
+				sx += x
+			}
+		}
+	}
+	// Mirror index k: x pairs with k-x. The centroid (sx/n) gives k = 2·mean.
+	kOwn := int(2*float32(sx)/float32(s.nfg) + 0.5)
+	var ovFrame, ovOwn int
+	var lab, l2 float32
+	var mean float32
+	for _, l := range s.hL {
+		mean += l
+	}
+	mean /= half * half
+	for y := 0; y < half; y++ {
+		row := s.fg[y*half : y*half+half]
+		lrow := s.hL[y*half : y*half+half]
+		for x, f := range row {
+			if f != 0 {
+				ovFrame += int(row[half-1-x])
+			}
+			xm := kOwn - x
+			if xm < 0 || xm >= half {
+				continue
+			}
+			if f != 0 {
+				ovOwn += int(row[xm])
+			}
+			if f|row[xm] != 0 {
+				a, b := lrow[x]-mean, lrow[xm]-mean
+				lab += a * b
+				l2 += a * a
+			}
+		}
+	}
+	n := float32(s.nfg)
+	out[0] = 2*float32(ovFrame)/n - 1
+	out[1] = 2*float32(ovOwn)/n - 1
+	if l2 > 1e-4 {
+		out[3] = lab / l2
+	}
+	out[4] = abs(float32(kOwn)-(half-1)) / (half / 4)
+
+	// The largest region about its own axis.
+	c := s.comps[best]
+	id := int16(best + 1)
+	k := int(2*float32(c.sx)/float32(c.size) + 0.5)
+	ov := 0
+	for y := c.y0; y <= c.y1; y++ {
+		lbl := s.label[y*half : y*half+half]
+		for x := c.x0; x <= c.x1; x++ {
+			if lbl[x] != id {
+				continue
+			}
+			if xm := k - x; xm >= 0 && xm < half && lbl[xm] == id {
+				ov++
+			}
+		}
+	}
+	out[2] = 2*float32(ov)/float32(c.size) - 1
+
+	// Mirrored partners among the major regions: for each, the distance from
+	// its centroid's mirror image (about the foreground axis) to the nearest
+	// major centroid, relative to its radius.
+	lg := c.size
+	axis := float32(kOwn) / 2
+	var match, ys, yss, zs, zss, nm float32
+	for _, a := range s.comps {
+		if 4*a.size < lg {
+			continue
+		}
+		ax := float32(a.sx) / float32(a.size)
+		ay := float32(a.sy) / float32(a.size)
+		mx := 2*axis - ax
+		bestD := float32(1e9)
+		for _, b := range s.comps {
+			if 4*b.size < lg {
+				continue
+			}
+			dx := float32(b.sx)/float32(b.size) - mx
+			dy := float32(b.sy)/float32(b.size) - ay
+			dz := sqrt(float32(b.size)) - sqrt(float32(a.size))
+			bestD = min(bestD, dx*dx+dy*dy+dz*dz)
+		}
+		r := sqrt(float32(a.size))
+		match += r * r / (r*r + bestD)
+		ys += ay
+		yss += ay * ay
+		z := sqrt(float32(a.size))
+		zs += z
+		zss += z * z
+		nm++
+	}
+	out[5] = 2*match/nm - 1
+	my, mz := ys/nm, zs/nm
+	out[6] = sqrt(yss/nm-my*my) / (half / 4)
+	out[7] = sqrt(zss/nm-mz*mz) / max(mz, 1)
+}
+
+// spots counts small isolated blobs at half resolution: pixels whose L*
+// differs from the mean of the ring of 16 pixels two steps away by more than
+// 8 units (and more than 4 half-resolution noise levels) and more than any
+// of their 8 neighbours do. It writes the counts on the foreground and on
+// the backdrop, linear up to 48, and the mean response magnitude of each.
+func (s *scratch) spots(out []float32) {
+	var resp [half * half]float32
+	L := &s.hL
+	for y := 2; y < half-2; y++ {
+		for x := 2; x < half-2; x++ {
+			i := y*half + x
+			var ring float32
+			for d := -2; d <= 2; d++ {
+				ring += L[i-2*half+d] + L[i+2*half+d]
+			}
+			for d := -1; d <= 1; d++ {
+				ring += L[i+d*half-2] + L[i+d*half+2]
+			}
+			resp[i] = abs(L[i] - ring/16)
+		}
+	}
+	thresh := max(0.08, 4*s.noiseSigma)
+	var nf, nb, rf, rb float32
+	for y := 3; y < half-3; y++ {
+		for x := 3; x < half-3; x++ {
+			i := y*half + x
+			r := resp[i]
+			if r <= thresh {
+				continue
+			}
+			if r < resp[i-1] || r < resp[i+1] || r < resp[i-half-1] || r < resp[i-half] ||
+				r < resp[i-half+1] || r < resp[i+half-1] || r < resp[i+half] || r < resp[i+half+1] {
+				continue
+			}
+			if s.fg[i] != 0 {
+				nf++
+				rf += r
+			} else {
+				nb++
+				rb += r
+			}
+		}
+	}
+	out[0] = min(nf, 48) / 24
+	out[1] = min(nb, 48) / 24
+	if nf > 0 {
+		out[2] = 4 * rf / nf
+	}
+	if nb > 0 {
+		out[3] = 4 * rb / nb
+	}
+}
+
+// backdrop describes how the backdrop (the pixels not in the foreground)
+// varies: the autocorrelation of its L* at lag 1 across and down, the
+// strength of periodicity across, down and along the diagonal (the highest
+// autocorrelation at lags 2-10 above the lowest at a shorter lag), the total
+// variation and the net change of its row means top to bottom and of its
+// column means left to right, the largest step between neighbouring row
+// means, the mean spread of L* within rows and within columns.
+func (s *scratch) backdrop(out []float32) {
+	L := &s.hL
+	var mean float32
+	nbg := 0
+	for i, f := range s.fg {
+		if f == 0 {
+			mean += L[i]
+			nbg++
+		}
+	}
+	if nbg < 16 {
+		return
+	}
+	mean /= float32(nbg)
+	var v2 float32
+	for i, f := range s.fg {
+		if f == 0 {
+			d := L[i] - mean
+			v2 += d * d
+		}
+	}
+	v2 /= float32(nbg)
+	const maxLag = 10
+	var ac [3][maxLag + 1]float32
+	if v2 > 1e-5 {
+		for dir, step := range [3][2]int{{1, 0}, {0, 1}, {1, 1}} {
+			for lag := 1; lag <= maxLag; lag++ {
+				dx, dy := step[0]*lag, step[1]*lag
+				var sum float32
+				cnt := 0
+				for y := 0; y+dy < half; y++ {
+					row := s.fg[y*half : y*half+half]
+					nrow := s.fg[(y+dy)*half : (y+dy)*half+half]
+					lr := L[y*half : y*half+half]
+					ln := L[(y+dy)*half : (y+dy)*half+half]
+					for x := 0; x+dx < half; x++ {
+						if row[x]|nrow[x+dx] != 0 {
+							continue
+						}
+						sum += (lr[x] - mean) * (ln[x+dx] - mean)
+						cnt++
+					}
+				}
+				if cnt > 0 {
+					ac[dir][lag] = sum / float32(cnt) / v2
+				}
+			}
+		}
+	}
+	out[0] = ac[0][1]
+	out[1] = ac[1][1]
+	for dir := range 3 {
+		lo, peak := ac[dir][1], float32(0)
+		for lag := 2; lag <= maxLag; lag++ {
+			peak = max(peak, ac[dir][lag]-lo)
+			lo = min(lo, ac[dir][lag])
+		}
+		out[2+dir] = peak
+	}
+
+	// Row and column means of the backdrop.
+	var rowM, colM [half]float32
+	var rowN, colN [half]int
+	var rowS, colS [half]float32
+	for y := 0; y < half; y++ {
+		for x := 0; x < half; x++ {
+			i := y*half + x
+			if s.fg[i] != 0 {
+				continue
+			}
+			l := L[i]
+			rowM[y] += l
+			rowN[y]++
+			rowS[y] += l * l
+			colM[x] += l
+			colN[x]++
+			colS[x] += l * l
+		}
+	}
+	profile := func(m, sq *[half]float32, n *[half]int) (tv, net, step, within float32) {
+		first, last := float32(0), float32(0)
+		prev := float32(math.NaN())
+		seen, nw := false, 0
+		for k := range half {
+			if n[k] < 3 {
+				continue
+			}
+			mu := m[k] / float32(n[k])
+			within += sqrt(max(0, sq[k]/float32(n[k])-mu*mu))
+			nw++
+			if !seen {
+				first, seen = mu, true
+			} else {
+				d := abs(mu - prev)
+				tv += d
+				step = max(step, d)
+			}
+			prev, last = mu, mu
+		}
+		if nw > 0 {
+			within /= float32(nw)
+		}
+		return tv, last - first, step, within
+	}
+	tv, net, step, within := profile(&rowM, &rowS, &rowN)
+	out[5] = energy(tv)
+	out[6] = 3 * net
+	out[7] = 4 * step
+	out[8] = 4 * within
+	tv, net, _, within = profile(&colM, &colS, &colN)
+	out[9] = energy(tv)
+	out[10] = 3 * net
+	out[11] = 4 * within
+}
+
+// mainColour describes the largest region's colour against the backdrop:
+// its dominant hue (the peak of its chroma-weighted fine hue histogram) as
+// a cosine and sine and as 12 soft circular bins, whatever its chroma (the
+// region's mean chroma comes separately); its mean L* minus the backdrop's,
+// and the absolute difference; the spread of L* within it; the backdrop's
+// and the region's mean HSV chroma.
+func (s *scratch) mainColour(out []float32, best int) {
+	if best < 0 {
+		return
+	}
+	c := s.comps[best]
+	id := int16(best + 1)
+	var fine [fineHue]float32
+	var sl, sll, sc float32
+	for y := c.y0; y <= c.y1; y++ {
+		for x := c.x0; x <= c.x1; x++ {
+			i := y*half + x
+			if s.label[i] != id {
+				continue
+			}
+			l := s.hL[i]
+			sl += l
+			sll += l * l
+			sc += s.chroma[i]
+			if h := s.hue[i]; h >= 0 {
+				fine[min(uint(h*(fineHue/6)), fineHue-1)] += s.chroma[i]
+			}
+		}
+	}
+	n := float32(c.size)
+	best5, mode := float32(0), -1
+	for k := range fine {
+		m := 2*fine[k] + fine[(k+fineHue-1)%fineHue] + fine[(k+1)%fineHue]
+		if m > best5 {
+			best5, mode = m, k
+		}
+	}
+	if mode >= 0 {
+		// Refine the peak with its neighbours' mean direction.
+		var cx, cy float32
+		for d := -2; d <= 2; d++ {
+			k := (mode + d + fineHue) % fineHue
+			cx += fine[k] * hueCos[k]
+			cy += fine[k] * hueSin[k]
+		}
+		r := sqrt(cx*cx + cy*cy)
+		if r > 0 {
+			cx, cy = cx/r, cy/r
+			out[0], out[1] = cx, cy
+			a := atan2(cy, cx) // -π..π
+			pos := (a + math.Pi) * (12 / (2 * math.Pi))
+			k0 := int(pos)
+			f := pos - float32(k0)
+			out[2+k0%12] = 1 - f
+			out[2+(k0+1)%12] = f
+		}
+	}
+	ml := sl / n
+	var bl float32
+	nbg := 0
+	var bc float32
+	for i, f := range s.fg {
+		if f == 0 {
+			bl += s.hL[i]
+			bc += s.chroma[i]
+			nbg++
+		}
+	}
+	if nbg > 0 {
+		bl /= float32(nbg)
+		bc /= float32(nbg)
+		out[14] = 2 * (ml - bl)
+		out[15] = 2 * abs(ml-bl)
+	}
+	out[16] = 4 * sqrt(max(0, sll/n-ml*ml))
+	out[17] = 2 * bc
+	out[18] = 2 * sc / n
+	out[19] = 2*ml - 1
+}
+
+// outline describes the largest region's outline: the share of its bounding
+// box it fills in 6 bands top to bottom and in 6 bands left to right, the
+// mean number of runs per row and per column, the Hu moment invariants 1-4
+// (scaled roots), the region's vertical and horizontal third moments
+// (top- or bottom-heavy, leaning), and the mean gradient inside it (inner
+// detail).
+func (s *scratch) outline(out []float32, best int) {
+	if best < 0 {
+		return
+	}
+	c := s.comps[best]
+	id := int16(best + 1)
+	bw, bh := c.x1-c.x0+1, c.y1-c.y0+1
+	var rowFill, colFill [6]float32
+	var rowW, colW [6]float32
+	runsR, runsC := 0, 0
+	cx := float32(c.sx) / float32(c.size)
+	cy := float32(c.sy) / float32(c.size)
+	var m20, m02, m11, m30, m03, m21, m12 float32
+	var inner float32
+	nInner := 0
+	for y := c.y0; y <= c.y1; y++ {
+		by := (y - c.y0) * 6 / bh
+		prev := false
+		for x := c.x0; x <= c.x1; x++ {
+			i := y*half + x
+			in := s.label[i] == id
+			bx := (x - c.x0) * 6 / bw
+			rowW[by]++
+			colW[bx]++
+			if in != prev && in {
+				runsR++
+			}
+			prev = in
+			if !in {
+				continue
+			}
+			rowFill[by]++
+			colFill[bx]++
+			dx, dy := float32(x)-cx, float32(y)-cy
+			m20 += dx * dx
+			m02 += dy * dy
+			m11 += dx * dy
+			m30 += dx * dx * dx
+			m03 += dy * dy * dy
+			m21 += dx * dx * dy
+			m12 += dx * dy * dy
+			if x > 0 && x < half-1 && y > 0 && y < half-1 &&
+				s.label[i-1] == id && s.label[i+1] == id && s.label[i-half] == id && s.label[i+half] == id {
+				inner += s.mag[i]
+				nInner++
+			}
+		}
+	}
+	for x := c.x0; x <= c.x1; x++ {
+		prev := false
+		for y := c.y0; y <= c.y1; y++ {
+			in := s.label[y*half+x] == id
+			if in != prev && in {
+				runsC++
+			}
+			prev = in
+		}
+	}
+	for k := range 6 {
+		if rowW[k] > 0 {
+			out[k] = rowFill[k] / rowW[k]
+		}
+		if colW[k] > 0 {
+			out[6+k] = colFill[k] / colW[k]
+		}
+	}
+	out[12] = float32(runsR)/float32(bh) - 1
+	out[13] = float32(runsC)/float32(bw) - 1
+	// Normalised central moments η_pq = μ_pq / μ00^(1+(p+q)/2).
+	n := float32(c.size)
+	n2, n25 := n*n, n*n*sqrt(n)
+	e20, e02, e11 := m20/n2, m02/n2, m11/n2
+	e30, e03, e21, e12 := m30/n25, m03/n25, m21/n25, m12/n25
+	h1 := e20 + e02
+	h2 := (e20-e02)*(e20-e02) + 4*e11*e11
+	h3 := (e30-3*e12)*(e30-3*e12) + (3*e21-e03)*(3*e21-e03)
+	h4 := (e30+e12)*(e30+e12) + (e21+e03)*(e21+e03)
+	out[14] = 4*h1 - 0.64 // a disc is 1/(2π)
+	out[15] = 4 * sqrt(h2)
+	out[16] = 8 * sqrt(sqrt(h3))
+	out[17] = 8 * sqrt(sqrt(h4))
+	out[18] = 10 * e03
+	out[19] = 10 * e21
+	out[20] = 10 * e11
+	if nInner > 0 {
+		out[21] = energy(inner / float32(nInner))
+	}
+}
