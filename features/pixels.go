@@ -204,6 +204,7 @@ type scratch struct {
 	fg                    [half * half]uint8    // foreground mask, 0 or 1
 	label                 [half * half]int16    // foreground region of each pixel, 0 for none
 	stack                 [half * half]int16    // flood-fill stack
+	dt                    [half * half]int16    // distance transform of the major regions
 	comps                 []component           // foreground regions; label k is comps[k-1]
 	nfg                   int                   // foreground pixels
 	noiseSigma            float32               // estimated half-resolution noise, L*/100 units

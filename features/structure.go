@@ -12,23 +12,177 @@ import "math"
 // saturating.
 const (
 	stRegions  = 0               // 12: region counts and sizes
-	stSym      = stRegions + 12  // 8: symmetry about the foreground's own axis
-	stSpots    = stSym + 8       // 4: small spots
+	stPeaks    = stRegions + 12  // 8: distance-transform peaks of the major regions
+	stSym      = stPeaks + 8     // 11: symmetry about the foreground's own axis
+	stSpots    = stSym + 11      // 4: small spots
 	stBackdrop = stSpots + 4     // 12: backdrop periodicity and profiles
-	stMain     = stBackdrop + 12 // 20: the largest region's colour and lightness
-	stOutline  = stMain + 20     // 22: the largest region's outline
-	structDim  = stOutline + 22
+	stMain     = stBackdrop + 12 // 34: the largest region's colour and lightness
+	stOutline  = stMain + 34     // 22: the largest region's outline
+	stCodes    = stOutline + 22  // 9: soft codes of lightness step and size
+	structDim  = stCodes + 9
 )
 
 // structure writes the structure block; see the package doc for the layout.
 func (s *scratch) structure(out []float32) {
 	best := s.largest()
-	s.regions(out[stRegions:stSym], best)
+	s.regions(out[stRegions:stPeaks], best)
+	s.peaks(out[stPeaks:stSym], best)
 	s.mirror(out[stSym:stSpots], best)
 	s.spots(out[stSpots:stBackdrop])
 	s.backdrop(out[stBackdrop:stMain])
 	s.mainColour(out[stMain:stOutline], best)
-	s.outline(out[stOutline:structDim], best)
+	s.outline(out[stOutline:stCodes], best)
+	s.softCodes(out[stCodes:structDim], out)
+}
+
+// softCode writes x as triangular memberships of len(out) bins centred at
+// lo, lo+step, ...: a fixed piecewise-linear code, so that a linear reader
+// can respond to x non-monotonically (an ideal value).
+func softCode(out []float32, x, lo, step float32) {
+	pos := clampF((x-lo)/step, 0, float32(len(out)-1))
+	k := min(int(pos), len(out)-2)
+	f := pos - float32(k)
+	out[k] = 1 - f
+	out[k+1] = f
+}
+
+// softCodes writes soft codes of the largest region's lightness step from the
+// backdrop (5 bins) and of the distance-transform radius (4 bins), read
+// from the block's own earlier entries.
+func (s *scratch) softCodes(out, st []float32) {
+	if s.largest() < 0 {
+		return
+	}
+	softCode(out[0:5], st[stMain+15], 0, 0.25)
+	softCode(out[5:9], st[stPeaks], 0, 0.5)
+}
+
+// peaks finds the centres of the major regions (those of at least an eighth
+// of the largest's area) as peaks of their chamfer distance transform,
+// which separates touching or overlapping round things that the region
+// labels merge: the largest distance (the radius of the thickest part), the
+// numbers of peaks of at least half and at least a third of it, each kept
+// only if it lies outside the radius of every higher peak, the mean radius
+// of the first count's peaks, the major regions' total area over the square
+// of the largest distance, the share of foreground outside the major
+// regions (small things), and the major regions' mean bounding-box width
+// over height.
+func (s *scratch) peaks(out []float32, best int) {
+	if best < 0 {
+		return
+	}
+	lg := s.comps[best].size
+	dt := &s.dt
+	majorArea := 0
+	var wsum, hsum float32
+	for k, c := range s.comps {
+		if 8*c.size >= lg {
+			majorArea += c.size
+			wsum += float32(c.x1 - c.x0 + 1)
+			hsum += float32(c.y1 - c.y0 + 1)
+		} else {
+			_ = k
+		}
+	}
+	for i, l := range s.label {
+		if l > 0 && 8*s.comps[l-1].size >= lg {
+			dt[i] = 1 << 12
+		} else {
+			dt[i] = 0
+		}
+	}
+	// Two chamfer passes, 2 across and 3 diagonally; outside the frame
+	// counts as background.
+	at := func(x, y int) int16 {
+		if x < 0 || y < 0 || x >= half || y >= half {
+			return 0
+		}
+		return dt[y*half+x]
+	}
+	for y := 0; y < half; y++ {
+		for x := 0; x < half; x++ {
+			i := y*half + x
+			if dt[i] == 0 {
+				continue
+			}
+			d := min(dt[i], at(x-1, y)+2, at(x, y-1)+2, at(x-1, y-1)+3, at(x+1, y-1)+3)
+			dt[i] = d
+		}
+	}
+	var top int16
+	for y := half - 1; y >= 0; y-- {
+		for x := half - 1; x >= 0; x-- {
+			i := y*half + x
+			if dt[i] == 0 {
+				continue
+			}
+			d := min(dt[i], at(x+1, y)+2, at(x, y+1)+2, at(x+1, y+1)+3, at(x-1, y+1)+3)
+			dt[i] = d
+			top = max(top, d)
+		}
+	}
+	if top == 0 {
+		return
+	}
+	// Local maxima of at least a third of the top, by value, highest first.
+	var cand [64]int16
+	nc := 0
+	third := (top + 2) / 3
+	for y := 0; y < half; y++ {
+		for x := 0; x < half; x++ {
+			d := dt[y*half+x]
+			if d < third || nc == len(cand) {
+				continue
+			}
+			if d < at(x-1, y) || d < at(x+1, y) || d < at(x, y-1) || d < at(x, y+1) ||
+				d < at(x-1, y-1) || d < at(x+1, y-1) || d < at(x-1, y+1) || d < at(x+1, y+1) {
+				continue
+			}
+			j := nc
+			for j > 0 && dt[cand[j-1]] < d {
+				cand[j] = cand[j-1]
+				j--
+			}
+			cand[j] = int16(y*half + x)
+			nc++
+		}
+	}
+	var kept [64]int16
+	nk, nHalf := 0, 0
+	var rHalf float32
+	for _, c := range cand[:nc] {
+		x, y := int(c)%half, int(c)/half
+		ok := true
+		for _, q := range kept[:nk] {
+			qx, qy := int(q)%half, int(q)/half
+			r := max(1.5, 0.9*float32(dt[q])/2)
+			dx, dy := float32(x-qx), float32(y-qy)
+			if dx*dx+dy*dy <= r*r {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		kept[nk] = c
+		nk++
+		if 2*dt[c] >= top {
+			nHalf++
+			rHalf += float32(dt[c]) / 2
+		}
+	}
+	rt := float32(top) / 2 // in pixels
+	out[0] = rt / 4
+	out[1] = float32(min(nHalf, 8)) / 4
+	out[2] = float32(min(nk, 12)) / 4
+	if nHalf > 0 {
+		out[3] = rHalf / float32(nHalf) / 4
+	}
+	out[4] = min(float32(majorArea)/(rt*rt), 64) / 16
+	out[5] = 2 * float32(s.nfg-majorArea) / float32(s.nfg)
+	out[6] = min(wsum/hsum, 6) / 2
+	out[7] = sqrt(float32(s.nfg-majorArea)) / 8
 }
 
 // largest returns the index in s.comps of the largest region of at least 4
@@ -210,6 +364,28 @@ func (s *scratch) mirror(out []float32, best int) {
 	my, mz := ys/nm, zs/nm
 	out[6] = sqrt(yss/nm-my*my) / (half / 4)
 	out[7] = sqrt(zss/nm-mz*mz) / max(mz, 1)
+
+	// The major regions alone (at least an eighth of the largest), about
+	// the frame's centre line: overlap with the mirror image, and the
+	// centroid's offsets from the frame's centre.
+	var ovM, nM, mx, my2 int
+	for y := 0; y < half; y++ {
+		row := s.label[y*half : y*half+half]
+		for x, l := range row {
+			if l == 0 || 8*s.comps[l-1].size < lg {
+				continue
+			}
+			nM++
+			mx += x
+			my2 += y
+			if m := row[half-1-x]; m > 0 && 8*s.comps[m-1].size >= lg {
+				ovM++
+			}
+		}
+	}
+	out[8] = 2*float32(ovM)/float32(nM) - 1
+	out[9] = abs(float32(mx)/float32(nM)-(half-1)/2) / (half / 4)
+	out[10] = abs(float32(my2)/float32(nM)-(half-1)/2) / (half / 4)
 }
 
 // spots counts small isolated blobs at half resolution: pixels whose L*
@@ -465,6 +641,29 @@ func (s *scratch) mainColour(out []float32, best int) {
 	out[17] = 2 * bc
 	out[18] = 2 * sc / n
 	out[19] = 2*ml - 1
+
+	// The direction of the region's mean a*, b* (grain's colour noise
+	// averages out of a mean, not out of a histogram's peak), as a cosine
+	// and sine and 12 soft circular bins.
+	var sa, sb float32
+	for y := c.y0; y <= c.y1; y++ {
+		for x := c.x0; x <= c.x1; x++ {
+			if i := y*half + x; s.label[i] == id {
+				sa += s.hA[i]
+				sb += s.hB[i]
+			}
+		}
+	}
+	if r := sqrt(sa*sa + sb*sb); r > 0 {
+		ca, cb := sa/r, sb/r
+		out[20], out[21] = ca, cb
+		a := atan2(cb, ca)
+		pos := (a + math.Pi) * (12 / (2 * math.Pi))
+		k0 := int(pos)
+		f := pos - float32(k0)
+		out[22+k0%12] = 1 - f
+		out[22+(k0+1)%12] = f
+	}
 }
 
 // outline describes the largest region's outline: the share of its bounding

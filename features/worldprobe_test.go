@@ -176,7 +176,7 @@ func TestWorldProbe(t *testing.T) {
 		t.Errorf("pixels-v2 reads the subject worse than pixels-v1: %.3f against %.3f", v2.subject, v1.subject)
 	}
 	for k, name := range probeTargets {
-		if v3.r2[k] < v2.r2[k]-0.02 {
+		if !(v3.r2[k] >= v2.r2[k]-0.02) { // NaN fails too
 			t.Errorf("pixels-v3 reads %s worse than pixels-v2: R² %.3f against %.3f", name, v3.r2[k], v2.r2[k])
 		}
 	}
@@ -184,7 +184,7 @@ func TestWorldProbe(t *testing.T) {
 		name   string
 		v3, v2 float64
 	}{{"hue family", v3.hueFam, v2.hueFam}, {"subject", v3.subject, v2.subject}, {"background", v3.backgr, v2.backgr}} {
-		if c.v3 < c.v2-0.02 {
+		if !(c.v3 >= c.v2-0.02) {
 			t.Errorf("pixels-v3 reads the %s worse than pixels-v2: accuracy %.3f against %.3f", c.name, c.v3, c.v2)
 		}
 	}
@@ -194,7 +194,7 @@ func TestWorldProbe(t *testing.T) {
 		m2 += v2.r2[k] / float64(len(weak))
 		m3 += v3.r2[k] / float64(len(weak))
 	}
-	if m3 < m2+0.05 {
+	if !(m3 >= m2+0.05) {
 		t.Errorf("pixels-v3 does not read symmetry, clutter, count and scale clearly better than pixels-v2: mean R² %.3f against %.3f", m3, m2)
 	}
 }
