@@ -22,7 +22,8 @@ func benchEmbedWith(b *testing.B, p *Pixels, img image.Image) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "images/s")
 }
 
-func BenchmarkEmbed64(b *testing.B)  { benchEmbed(b, baseScene().render(64)) }
+func BenchmarkEmbed64(b *testing.B) { benchEmbed(b, baseScene().render(64)) }
+
 // BenchmarkEmbed64V2 and V1 measure the older recipes, for comparison.
 func BenchmarkEmbed64V2(b *testing.B) { benchEmbedWith(b, NewPixelsV2(), baseScene().render(64)) }
 func BenchmarkEmbed64V1(b *testing.B) { benchEmbedWith(b, NewPixelsV1(), baseScene().render(64)) }
