@@ -18,12 +18,13 @@ const (
 	stBackdrop = stSpots + 4     // 12: backdrop periodicity and profiles
 	stMain     = stBackdrop + 12 // 34: the largest region's colour and lightness
 	stOutline  = stMain + 34     // 22: the largest region's outline
-	stCodes    = stOutline + 22  // 9: soft codes of lightness step and size
-	structDim  = stCodes + 9
+	stCodes    = stOutline + 22  // 49: soft codes of lightness step, size, counts, symmetry, small things
+	structDim  = stCodes + 49
 )
 
 // structure writes the structure block; see the package doc for the layout.
 func (s *scratch) structure(out []float32) {
+	s.refineForeground()
 	best := s.largest()
 	s.regions(out[stRegions:stPeaks], best)
 	s.peaks(out[stPeaks:stSym], best)
@@ -55,6 +56,26 @@ func (s *scratch) softCodes(out, st []float32) {
 	}
 	softCode(out[0:5], st[stMain+15], 0, 0.25)
 	softCode(out[5:9], st[stPeaks], 0, 0.5)
+	// Counts: regions of at least a quarter of the largest, and
+	// distance-transform peaks, each 1..5; the radius of the largest
+	// region split by the first count, so that size reads per count.
+	softCode(out[9:14], 4*st[stRegions+1], 1, 1)
+	softCode(out[14:19], 4*st[stPeaks+1], 1, 1)
+	for k := range 5 {
+		out[19+k] = out[9+k] * st[stRegions+4] * 2
+	}
+	softCode(out[24:29], 4*st[stRegions+3], 1, 1)
+	// Symmetry: overlap of the major regions with their mirror image, and
+	// the foreground axis's offset.
+	softCode(out[29:34], st[stSym+8], -1, 0.5)
+	softCode(out[34:38], st[stSym+4], 0, 0.5)
+	softCode(out[38:42], st[stSym+9], 0, 0.5)
+	// Small things: regions of 1-3 pixels, and their density on the
+	// backdrop.
+	softCode(out[42:47], st[stRegions+8], 0, 0.5)
+	bg := float32(half*half-s.nfg) / (half * half)
+	out[47] = min(st[stRegions+8]/max(bg, 0.1), 4) / 2
+	out[48] = min(st[stRegions+9]/max(bg, 0.1), 4) / 2
 }
 
 // peaks finds the centres of the major regions (those of at least an eighth
@@ -183,6 +204,74 @@ func (s *scratch) peaks(out []float32, best int) {
 	out[5] = 2 * float32(s.nfg-majorArea) / float32(s.nfg)
 	out[6] = min(wsum/hsum, 6) / 2
 	out[7] = sqrt(float32(s.nfg-majorArea)) / 8
+}
+
+// refineForeground removes from the foreground the pixels whose colour is
+// near one of the backdrop's main colours: the colours that at least a
+// tenth of the frame's pixels share (clustered greedily within the
+// foreground threshold). Patterned backdrops (stripes across the diagonal,
+// dots) that the row-and-column test keeps as foreground drop out, so the
+// regions are the subjects and the small things in front of the backdrop.
+// It runs after every earlier block has read the first mask, and relabels.
+func (s *scratch) refineForeground() {
+	thresh := max(0.12, 5*s.noiseSigma)
+	t2 := thresh * thresh
+	var cl, ca, cb, cn [12]float32
+	nc := 0
+	add := func(i int) {
+		l, a, b := s.hL[i], s.hA[i], s.hB[i]
+		for k := range nc {
+			m := 1 / cn[k]
+			dl, da, db := l-cl[k]*m, a-ca[k]*m, b-cb[k]*m
+			if dl*dl+da*da+db*db <= t2 {
+				cl[k] += l
+				ca[k] += a
+				cb[k] += b
+				cn[k]++
+				return
+			}
+		}
+		if nc < len(cl) {
+			cl[nc], ca[nc], cb[nc], cn[nc] = l, a, b, 1
+			nc++
+		}
+	}
+	for x := range half {
+		add(x)
+		add((half-1)*half + x)
+	}
+	for y := 1; y < half-1; y++ {
+		add(y * half)
+		add(y*half + half - 1)
+	}
+	kept := 0
+	for k := range nc {
+		if cn[k] >= (4*half-4)/10 {
+			m := 1 / cn[k]
+			cl[kept], ca[kept], cb[kept] = cl[k]*m, ca[k]*m, cb[k]*m
+			kept++
+		}
+	}
+	if kept == 0 {
+		return
+	}
+	s.nfg = 0
+	for i, f := range s.fg {
+		if f == 0 {
+			continue
+		}
+		l, a, b := s.hL[i], s.hA[i], s.hB[i]
+		for k := range kept {
+			dl, da, db := l-cl[k], a-ca[k], b-cb[k]
+			if dl*dl+da*da+db*db <= t2 {
+				f = 0
+				break
+			}
+		}
+		s.fg[i] = f
+		s.nfg += int(f)
+	}
+	s.label4()
 }
 
 // largest returns the index in s.comps of the largest region of at least 4
