@@ -244,7 +244,7 @@ var blocks = [...]Block{
 	{"layout/regions", offBlobs, blobDim, 0.5},
 	{"layout/region-shape", offBlobShape, blobShapeDim, 0.7},
 	{"colour/figure-ground", offFigure, figureDim, 1.5},
-	{"structure", offStruct, structDim, 1},
+	{"structure", offStruct, structDim, 0.6},
 }
 
 // Blocks returns the pixels-v3 vector's layout (pixels-v2's is the same

@@ -14,12 +14,13 @@ const (
 	stRegions  = 0               // 12: region counts and sizes
 	stPeaks    = stRegions + 12  // 8: distance-transform peaks of the major regions
 	stSym      = stPeaks + 8     // 11: symmetry about the foreground's own axis
-	stSpots    = stSym + 11      // 4: small spots
+	stTilt     = stSym + 11      // 8: tilt of the major regions' mirror axes
+	stSpots    = stTilt + 8      // 4: small spots
 	stBackdrop = stSpots + 4     // 12: backdrop periodicity and profiles
 	stMain     = stBackdrop + 12 // 34: the largest region's colour and lightness
 	stOutline  = stMain + 34     // 22: the largest region's outline
-	stCodes    = stOutline + 22  // 49: soft codes of lightness step, size, counts, symmetry, small things
-	structDim  = stCodes + 49
+	stCodes    = stOutline + 22  // 59: soft codes of lightness step, size, counts, symmetry, small things, chroma
+	structDim  = stCodes + 59
 )
 
 // structure writes the structure block; see the package doc for the layout.
@@ -28,7 +29,8 @@ func (s *scratch) structure(out []float32) {
 	best := s.largest()
 	s.regions(out[stRegions:stPeaks], best)
 	s.peaks(out[stPeaks:stSym], best)
-	s.mirror(out[stSym:stSpots], best)
+	s.mirror(out[stSym:stTilt], best)
+	s.tilt(out[stTilt:stSpots], best)
 	s.spots(out[stSpots:stBackdrop])
 	s.backdrop(out[stBackdrop:stMain])
 	s.mainColour(out[stMain:stOutline], best)
@@ -76,6 +78,9 @@ func (s *scratch) softCodes(out, st []float32) {
 	bg := float32(half*half-s.nfg) / (half * half)
 	out[47] = min(st[stRegions+8]/max(bg, 0.1), 4) / 2
 	out[48] = min(st[stRegions+9]/max(bg, 0.1), 4) / 2
+	// The largest region's chroma and the radius of its area.
+	softCode(out[49:54], st[stMain+18], 0, 0.25)
+	softCode(out[54:59], st[stRegions+4], 0, 0.2)
 }
 
 // peaks finds the centres of the major regions (those of at least an eighth
@@ -475,6 +480,89 @@ func (s *scratch) mirror(out []float32, best int) {
 	out[8] = 2*float32(ovM)/float32(nM) - 1
 	out[9] = abs(float32(mx)/float32(nM)-(half-1)/2) / (half / 4)
 	out[10] = abs(float32(my2)/float32(nM)-(half-1)/2) / (half / 4)
+}
+
+// tiltCos and tiltSin are the directions the mirror axis is tried in:
+// -40° to 40° from the vertical, in steps of 10°.
+var tiltCos, tiltSin [9]float32
+
+func init() {
+	for k := range tiltCos {
+		a := float64(k-4) * 10 * math.Pi / 180
+		tiltCos[k], tiltSin[k] = float32(math.Cos(a)), float32(math.Sin(a))
+	}
+}
+
+// tilt finds, for each major region (at least a quarter of the largest, up
+// to 6 of them), the axis through its centroid about which it is most
+// mirror-symmetric among directions -40° to 40° from the vertical. Upright
+// things are symmetric about the vertical; tilted ones about a tilted
+// axis. It writes the area-weighted mean of the best axis's angle from the
+// vertical (over 40°), of the overlap with the mirror image at the best
+// axis and at the vertical, and of the gain between them; the same four for
+// the largest region alone.
+func (s *scratch) tilt(out []float32, best int) {
+	if best < 0 {
+		return
+	}
+	lg := s.comps[best].size
+	var wsum float32
+	var acc [4]float32
+	done := 0
+	for k, c := range s.comps {
+		if 4*c.size < lg || done == 6 {
+			continue
+		}
+		done++
+		id := int16(k + 1)
+		cx := float32(c.sx) / float32(c.size)
+		cy := float32(c.sy) / float32(c.size)
+		var ov [9]int
+		for y := c.y0; y <= c.y1; y++ {
+			for x := c.x0; x <= c.x1; x++ {
+				if s.label[y*half+x] != id {
+					continue
+				}
+				vx, vy := float32(x)-cx, float32(y)-cy
+				for a := range ov {
+					// Reflect v across the axis d = (sin, cos).
+					dx, dy := tiltSin[a], tiltCos[a]
+					p := vx*dx + vy*dy
+					rx := int(cx + 2*p*dx - vx + 0.5 + half)
+					ry := int(cy + 2*p*dy - vy + 0.5 + half)
+					rx, ry = rx-half, ry-half
+					if rx >= 0 && rx < half && ry >= 0 && ry < half && s.label[ry*half+rx] == id {
+						ov[a]++
+					}
+				}
+			}
+		}
+		ba := 4
+		for a := range ov {
+			if ov[a] > ov[ba] {
+				ba = a
+			}
+		}
+		n := float32(c.size)
+		f := [4]float32{abs(float32(ba-4)) / 4, float32(ov[ba]) / n, float32(ov[4]) / n, float32(ov[ba]-ov[4]) / n}
+		if k == best {
+			for i := range f {
+				out[4+i] = f[i]
+			}
+		}
+		for i := range f {
+			acc[i] += n * f[i]
+		}
+		wsum += n
+	}
+	for i := range acc {
+		out[i] = acc[i] / wsum
+	}
+	for _, i := range [4]int{1, 2, 5, 6} {
+		out[i] = 2*out[i] - 1
+	}
+	out[3] *= 4
+	out[7] *= 4
 }
 
 // spots counts small isolated blobs at half resolution: pixels whose L*
