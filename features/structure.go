@@ -752,7 +752,8 @@ func (s *scratch) mainColour(out []float32, best int) {
 	}
 	c := s.comps[best]
 	id := int16(best + 1)
-	var fine [fineHue]float32
+	var fine, deep [fineHue]float32
+	nDeep := 0
 	var sl, sll, sc float32
 	for y := c.y0; y <= c.y1; y++ {
 		for x := c.x0; x <= c.x1; x++ {
@@ -764,10 +765,22 @@ func (s *scratch) mainColour(out []float32, best int) {
 			sl += l
 			sll += l * l
 			sc += s.chroma[i]
-			if h := s.hue[i]; h >= 0 {
-				fine[min(uint(h*(fineHue/6)), fineHue-1)] += s.chroma[i]
+			// The hue counts the region's inside only: its outline (and the
+			// half-resolution pixels it blends with the backdrop) is often
+			// another colour.
+			if h := s.hue[i]; h >= 0 && x > 0 && x < half-1 && y > 0 && y < half-1 &&
+				s.label[i-1] == id && s.label[i+1] == id && s.label[i-half] == id && s.label[i+half] == id {
+				bin := min(uint(h*(fineHue/6)), fineHue-1)
+				fine[bin] += s.chroma[i]
+				if s.dt[i] >= 4 {
+					deep[bin] += s.chroma[i]
+					nDeep++
+				}
 			}
 		}
+	}
+	if nDeep >= 4 {
+		fine = deep
 	}
 	n := float32(c.size)
 	best5, mode := float32(0), -1
@@ -823,11 +836,19 @@ func (s *scratch) mainColour(out []float32, best int) {
 	// averages out of a mean, not out of a histogram's peak), as a cosine
 	// and sine and 12 soft circular bins.
 	var sa, sb float32
-	for y := c.y0; y <= c.y1; y++ {
-		for x := c.x0; x <= c.x1; x++ {
-			if i := y*half + x; s.label[i] == id {
-				sa += s.hA[i]
-				sb += s.hB[i]
+	for i, d := range s.dt {
+		if d >= 4 {
+			sa += s.hA[i]
+			sb += s.hB[i]
+		}
+	}
+	if sa == 0 && sb == 0 {
+		for y := c.y0; y <= c.y1; y++ {
+			for x := c.x0; x <= c.x1; x++ {
+				if i := y*half + x; s.label[i] == id {
+					sa += s.hA[i]
+					sb += s.hB[i]
+				}
 			}
 		}
 	}
