@@ -205,6 +205,7 @@ type scratch struct {
 	label                 [half * half]int16    // foreground region of each pixel, 0 for none
 	stack                 [half * half]int16    // flood-fill stack
 	dt                    [half * half]int16    // distance transform of the major regions
+	lab2                  [half * half]int16    // labels of their cores
 	comps                 []component           // foreground regions; label k is comps[k-1]
 	nfg                   int                   // foreground pixels
 	noiseSigma            float32               // estimated half-resolution noise, L*/100 units

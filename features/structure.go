@@ -13,7 +13,8 @@ import "math"
 const (
 	stRegions  = 0               // 12: region counts and sizes
 	stPeaks    = stRegions + 12  // 8: distance-transform peaks of the major regions
-	stSym      = stPeaks + 8     // 11: symmetry about the foreground's own axis
+	stCores    = stPeaks + 8     // 16: cores of the major regions
+	stSym      = stCores + 16    // 11: symmetry about the foreground's own axis
 	stTilt     = stSym + 11      // 8: tilt of the major regions' mirror axes
 	stSpots    = stTilt + 8      // 4: small spots
 	stBackdrop = stSpots + 4     // 12: backdrop periodicity and profiles
@@ -28,7 +29,8 @@ func (s *scratch) structure(out []float32) {
 	s.refineForeground()
 	best := s.largest()
 	s.regions(out[stRegions:stPeaks], best)
-	s.peaks(out[stPeaks:stSym], best)
+	s.peaks(out[stPeaks:stCores], best)
+	s.cores(out[stCores:stSym], best)
 	s.mirror(out[stSym:stTilt], best)
 	s.tilt(out[stTilt:stSpots], best)
 	s.spots(out[stSpots:stBackdrop])
@@ -480,6 +482,72 @@ func (s *scratch) mirror(out []float32, best int) {
 	out[8] = 2*float32(ovM)/float32(nM) - 1
 	out[9] = abs(float32(mx)/float32(nM)-(half-1)/2) / (half / 4)
 	out[10] = abs(float32(my2)/float32(nM)-(half-1)/2) / (half / 4)
+}
+
+// cores counts the cores of the major regions: the connected parts of
+// the pixels at least 1.5 and at least 2.5 pixels inside them (by the
+// distance transform), which separate things that touch or overlap a
+// little, or are joined by a thin outline or shadow. For each depth: the
+// number of cores of at least a quarter of the largest core's area
+// (linear, and as a soft code of 1 to 5), their participation ratio, and
+// the square root of the largest core's area.
+func (s *scratch) cores(out []float32, best int) {
+	if best < 0 {
+		return
+	}
+	for d, depth := range [2]int16{3, 5} {
+		o := out[d*8 : d*8+8]
+		var sizes [64]int
+		n := 0
+		lab := &s.lab2
+		clear(lab[:])
+		for start, v := range s.dt {
+			if v < depth || lab[start] != 0 || n == len(sizes) {
+				continue
+			}
+			n++
+			lab[start] = int16(n)
+			s.stack[0] = int16(start)
+			top, size := 1, 0
+			for top > 0 {
+				top--
+				i := int(s.stack[top])
+				size++
+				x := i % half
+				for _, j := range [4]int{i - 1, i + 1, i - half, i + half} {
+					if (j == i-1 && x == 0) || (j == i+1 && x == half-1) || j < 0 || j >= half*half {
+						continue
+					}
+					if s.dt[j] >= depth && lab[j] == 0 {
+						lab[j] = int16(n)
+						s.stack[top] = int16(j)
+						top++
+					}
+				}
+			}
+			sizes[n-1] = size
+		}
+		if n == 0 {
+			continue
+		}
+		lg := 0
+		for _, z := range sizes[:n] {
+			lg = max(lg, z)
+		}
+		var q int
+		var sum, sum2 float32
+		for _, z := range sizes[:n] {
+			if 4*z >= lg {
+				q++
+			}
+			sum += float32(z)
+			sum2 += float32(z * z)
+		}
+		o[0] = float32(min(q, 8)) / 4
+		softCode(o[1:6], float32(q), 1, 1)
+		o[6] = min(sum*sum/sum2, 8) / 4
+		o[7] = sqrt(float32(lg)) / 8
+	}
 }
 
 // tiltCos and tiltSin are the directions the mirror axis is tried in:
