@@ -200,15 +200,17 @@ type scratch struct {
 	// Half-resolution HSV: hue in [0,6) (-1 for grey), saturation, value,
 	// chroma (max-min), each in [0,1].
 	hue, sat, val, chroma [half * half]float32
-	codes                 [full * full][2]uint8 // texture: LTP classes (up | down<<4), noise bin
-	fg                    [half * half]uint8    // foreground mask, 0 or 1
-	label                 [half * half]int16    // foreground region of each pixel, 0 for none
-	stack                 [half * half]int16    // flood-fill stack
-	dt                    [half * half]int16    // distance transform of the major regions
-	lab2                  [half * half]int16    // labels of their cores
-	comps                 []component           // foreground regions; label k is comps[k-1]
-	nfg                   int                   // foreground pixels
-	noiseSigma            float32               // estimated half-resolution noise, L*/100 units
+	codes                 [full * full][2]uint8          // texture: LTP classes (up | down<<4), noise bin
+	fg                    [half * half]uint8             // foreground mask, 0 or 1
+	label                 [half * half]int16             // foreground region of each pixel, 0 for none
+	stack                 [half * half]int16             // flood-fill stack
+	dt                    [half * half]int16             // distance transform of the major regions
+	lab2                  [half * half]int16             // labels of their cores
+	integral              [(full + 1) * (full + 1)]int32 // integral image of L
+	resp                  [full * full]float32           // spot response
+	comps                 []component                    // foreground regions; label k is comps[k-1]
+	nfg                   int                            // foreground pixels
+	noiseSigma            float32                        // estimated half-resolution noise, L*/100 units
 
 	palette [256][4]uint8 // converted palette of a paletted source
 	row     []uint8       // one source row

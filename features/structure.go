@@ -11,13 +11,13 @@ import "math"
 // linear in what they measure (a linear probe reads them directly), not
 // saturating.
 const (
-	stRegions  = 0               // 12: region counts and sizes
-	stPeaks    = stRegions + 12  // 8: distance-transform peaks of the major regions
+	stRegions  = 0               // 16: region counts and sizes
+	stPeaks    = stRegions + 16  // 8: distance-transform peaks of the major regions
 	stCores    = stPeaks + 8     // 16: cores of the major regions
 	stSym      = stCores + 16    // 11: symmetry about the foreground's own axis
 	stTilt     = stSym + 11      // 8: tilt of the major regions' mirror axes
-	stSpots    = stTilt + 8      // 4: small spots
-	stBackdrop = stSpots + 4     // 12: backdrop periodicity and profiles
+	stSpots    = stTilt + 8      // 9: small spots
+	stBackdrop = stSpots + 9     // 12: backdrop periodicity and profiles
 	stMain     = stBackdrop + 12 // 34: the largest region's colour and lightness
 	stOutline  = stMain + 34     // 22: the largest region's outline
 	stCodes    = stOutline + 22  // 59: soft codes of lightness step, size, counts, symmetry, small things, chroma
@@ -33,7 +33,7 @@ func (s *scratch) structure(out []float32) {
 	s.cores(out[stCores:stSym], best)
 	s.mirror(out[stSym:stTilt], best)
 	s.tilt(out[stTilt:stSpots], best)
-	s.spots(out[stSpots:stBackdrop])
+	s.spots(out[stSpots:stBackdrop], best)
 	s.backdrop(out[stBackdrop:stMain])
 	s.mainColour(out[stMain:stOutline], best)
 	s.outline(out[stOutline:stCodes], best)
@@ -346,6 +346,20 @@ func (s *scratch) regions(out []float32, best int) {
 	cy := float32(c.sy)/float32(c.size) + 0.5 - half/2
 	out[10] = abs(cx) / (half / 4)
 	out[11] = abs(cy) / (half / 4)
+	// Small things: regions under 16 pixels and under an eighth of the
+	// largest, linear, per backdrop area, and as a soft code.
+	minor, minorArea := 0, 0
+	for _, o := range s.comps {
+		if o.size < 16 && 8*o.size < lg {
+			minor++
+			minorArea += o.size
+		}
+	}
+	out[12] = float32(min(minor, 48)) / 16
+	free := float32(half*half-s.nfg+minorArea) / (half * half)
+	out[13] = min(float32(minor)/max(free, 0.1), 96) / 32
+	out[14] = sqrt(float32(minorArea)) / 8
+	out[15] = float32(min(tiny+small, 48)) / 16
 }
 
 // mirror writes symmetry measures that do not assume the frame's axis:
@@ -633,57 +647,97 @@ func (s *scratch) tilt(out []float32, best int) {
 	out[7] *= 4
 }
 
-// spots counts small isolated blobs at half resolution: pixels whose L*
-// differs from the mean of the ring of 16 pixels two steps away by more than
-// 8 units (and more than 4 half-resolution noise levels) and more than any
-// of their 8 neighbours do. It writes the counts on the foreground and on
-// the backdrop, linear up to 48, and the mean response magnitude of each.
-func (s *scratch) spots(out []float32) {
-	var resp [half * half]float32
-	L := &s.hL
-	for y := 2; y < half-2; y++ {
-		for x := 2; x < half-2; x++ {
-			i := y*half + x
-			var ring float32
-			for d := -2; d <= 2; d++ {
-				ring += L[i-2*half+d] + L[i+2*half+d]
-			}
-			for d := -1; d <= 1; d++ {
-				ring += L[i+d*half-2] + L[i+d*half+2]
-			}
-			resp[i] = abs(L[i] - ring/16)
+// spots counts small isolated blobs at full resolution (dots, confetti,
+// sparkles): pixels where the mean L* of the 3×3 box around them differs
+// from the mean of the ring between the 5×5 and 7×7 boxes by more than 8
+// units and 5 noise deviations of that difference, more than at any of
+// their 8 neighbours, and more than twice the same-signed response 3
+// pixels away in each of 8 directions (a line or an edge responds as much
+// along itself, a blob does not). It writes the counts of such spots off
+// the major regions (on the backdrop and on small things), on the refined
+// backdrop alone, and on the major regions (each /16, up to 64), the first
+// count per backdrop area, and the first as a soft code (0, 8, ... 32).
+func (s *scratch) spots(out []float32, best int) {
+	// Integral image of L* (×2.55) at full resolution.
+	ii := &s.integral
+	for y := range full {
+		var row int32
+		for x := range full {
+			row += int32(s.L[y*full+x])
+			ii[(y+1)*(full+1)+x+1] = ii[y*(full+1)+x+1] + row
 		}
 	}
-	thresh := max(0.08, 4*s.noiseSigma)
-	var nf, nb, rf, rb float32
-	for y := 3; y < half-3; y++ {
-		for x := 3; x < half-3; x++ {
-			i := y*half + x
+	box := func(x0, y0, x1, y1 int) int32 { // sum over [x0,x1)×[y0,y1)
+		return ii[y1*(full+1)+x1] - ii[y0*(full+1)+x1] - ii[y1*(full+1)+x0] + ii[y0*(full+1)+x0]
+	}
+	resp := &s.resp
+	clear(resp[:])
+	for y := 3; y < full-3; y++ {
+		for x := 3; x < full-3; x++ {
+			c := box(x-1, y-1, x+2, y+2)
+			r := box(x-3, y-3, x+4, y+4) - box(x-2, y-2, x+3, y+3)
+			resp[y*full+x] = float32(c)/9 - float32(r)/24
+		}
+	}
+	sigma := s.noiseSigma * 255 * 2 * 0.39
+	thresh := max(8*2.55, 5*sigma)
+	lg := 0
+	if best >= 0 {
+		lg = s.comps[best].size
+	}
+	var off, bg, on int
+	for y := 6; y < full-6; y++ {
+		for x := 6; x < full-6; x++ {
+			i := y*full + x
 			r := resp[i]
-			if r <= thresh {
+			ar := abs(r)
+			if ar <= thresh {
 				continue
 			}
-			if r < resp[i-1] || r < resp[i+1] || r < resp[i-half-1] || r < resp[i-half] ||
-				r < resp[i-half+1] || r < resp[i+half-1] || r < resp[i+half] || r < resp[i+half+1] {
+			if ar < abs(resp[i-1]) || ar < abs(resp[i+1]) || ar < abs(resp[i-full]) || ar < abs(resp[i+full]) ||
+				ar < abs(resp[i-full-1]) || ar < abs(resp[i-full+1]) || ar < abs(resp[i+full-1]) || ar < abs(resp[i+full+1]) {
 				continue
 			}
-			if s.fg[i] != 0 {
-				nf++
-				rf += r
-			} else {
-				nb++
-				rb += r
+			// Strictly above the earlier neighbours, so that a plateau
+			// counts once.
+			if ar == abs(resp[i-1]) || ar == abs(resp[i-full]) || ar == abs(resp[i-full-1]) || ar == abs(resp[i-full+1]) {
+				continue
+			}
+			blob := true
+			for _, d := range [8]int{3, -3, 3 * full, -3 * full, 3*full + 3, 3*full - 3, -3*full + 3, -3*full - 3} {
+				if q := resp[i+d]; (q > 0) == (r > 0) && 2*abs(q) > ar {
+					blob = false
+					break
+				}
+			}
+			if !blob {
+				continue
+			}
+			h := (y/2)*half + x/2
+			l := s.label[h]
+			switch {
+			case l > 0 && 8*s.comps[l-1].size >= lg:
+				on++
+			case s.fg[h] == 0:
+				bg++
+				off++
+			default:
+				off++
 			}
 		}
 	}
-	out[0] = min(nf, 48) / 24
-	out[1] = min(nb, 48) / 24
-	if nf > 0 {
-		out[2] = 4 * rf / nf
+	out[0] = float32(min(off, 64)) / 16
+	out[1] = float32(min(bg, 64)) / 16
+	out[2] = float32(min(on, 64)) / 16
+	major := 0
+	for _, c := range s.comps {
+		if 8*c.size >= lg {
+			major += c.size
+		}
 	}
-	if nb > 0 {
-		out[3] = 4 * rb / nb
-	}
+	share := float32(half*half-major) / (half * half)
+	out[3] = min(float32(off)/max(share, 0.1), 96) / 32
+	softCode(out[4:9], float32(off), 0, 8)
 }
 
 // backdrop describes how the backdrop (the pixels not in the foreground)
