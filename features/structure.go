@@ -17,8 +17,8 @@ const (
 	stSym      = stCores + 16    // 11: symmetry about the foreground's own axis
 	stTilt     = stSym + 11      // 8: tilt of the major regions' mirror axes
 	stSpots    = stTilt + 8      // 9: small spots
-	stBackdrop = stSpots + 9     // 12: backdrop periodicity and profiles
-	stMain     = stBackdrop + 12 // 34: the largest region's colour and lightness
+	stBackdrop = stSpots + 9     // 28: backdrop periodicity and profiles
+	stMain     = stBackdrop + 28 // 34: the largest region's colour and lightness
 	stOutline  = stMain + 34     // 22: the largest region's outline
 	stCodes    = stOutline + 22  // 59: soft codes of lightness step, size, counts, symmetry, small things, chroma
 	structDim  = stCodes + 59
@@ -860,6 +860,38 @@ func (s *scratch) backdrop(out []float32) {
 	out[9] = energy(tv)
 	out[10] = 3 * net
 	out[11] = 4 * within
+
+	// The backdrop's vertical profile: mean L* in 8 bands top to bottom
+	// relative to its overall mean, and the distance in a*b* of each
+	// band's mean colour from the top band's.
+	var bl, ba, bb, bn [8]float32
+	for y := 0; y < half; y++ {
+		k := y * 8 / half
+		for x := 0; x < half; x++ {
+			i := y*half + x
+			if s.fg[i] != 0 {
+				continue
+			}
+			bl[k] += L[i]
+			ba[k] += s.hA[i]
+			bb[k] += s.hB[i]
+			bn[k]++
+		}
+	}
+	top := -1
+	for k := range 8 {
+		if bn[k] == 0 {
+			continue
+		}
+		m := 1 / bn[k]
+		bl[k], ba[k], bb[k] = bl[k]*m, ba[k]*m, bb[k]*m
+		out[12+k] = 4 * (bl[k] - mean)
+		if top < 0 {
+			top = k
+		}
+		da, db := ba[k]-ba[top], bb[k]-bb[top]
+		out[20+k] = 4 * sqrt(da*da+db*db)
+	}
 }
 
 // mainColour describes the largest region's colour against the backdrop:
