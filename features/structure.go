@@ -20,7 +20,8 @@ const (
 	stBackdrop = stSpots + 9     // 28: backdrop periodicity and profiles
 	stMain     = stBackdrop + 28 // 34: the largest region's colour and lightness
 	stOutline  = stMain + 34     // 22: the largest region's outline
-	stCodes    = stOutline + 22  // 59: soft codes of lightness step, size, counts, symmetry, small things, chroma
+	stSolid    = stOutline + 22  // 7: convexity, holes and inner details of the largest region
+	stCodes    = stSolid + 7     // 59: soft codes of lightness step, size, counts, symmetry, small things, chroma
 	structDim  = stCodes + 59
 )
 
@@ -36,7 +37,8 @@ func (s *scratch) structure(out []float32) {
 	s.spots(out[stSpots:stBackdrop], best)
 	s.backdrop(out[stBackdrop:stMain])
 	s.mainColour(out[stMain:stOutline], best)
-	s.outline(out[stOutline:stCodes], best)
+	s.outline(out[stOutline:stSolid], best)
+	s.solidity(out[stSolid:stCodes], best)
 	s.softCodes(out[stCodes:structDim], out)
 }
 
@@ -1110,5 +1112,167 @@ func (s *scratch) outline(out []float32, best int) {
 	out[20] = 10 * e11
 	if nInner > 0 {
 		out[21] = energy(inner / float32(nInner))
+	}
+}
+
+// solidity describes the largest region's convexity and inner parts: its
+// area over the area of its convex hull (low for stars, flowers, spirals),
+// the share of its bounding box that is enclosed holes (background that
+// cannot reach the box's edge), and its inner details: the share of its
+// inside (pixels whose 4 neighbours are in it) that differs by more than
+// ΔE*ab 15 from the mean colour of its deep inside (2 pixels in), with the
+// height and the horizontal spread of those details in its box, and the
+// same share for lightness alone.
+func (s *scratch) solidity(out []float32, best int) {
+	if best < 0 {
+		return
+	}
+	c := s.comps[best]
+	id := int16(best + 1)
+	// Convex hull of the row extents, as a left and a right chain of pixel
+	// corners, top to bottom.
+	type pt struct{ x, y float32 }
+	var left, right [2 * half]pt
+	nl, nr := 0, 0
+	cross := func(o, a, b pt) float32 { return (a.x-o.x)*(b.y-o.y) - (a.y-o.y)*(b.x-o.x) }
+	for y := c.y0; y <= c.y1; y++ {
+		x0, x1 := -1, -1
+		for x := c.x0; x <= c.x1; x++ {
+			if s.label[y*half+x] == id {
+				if x0 < 0 {
+					x0 = x
+				}
+				x1 = x
+			}
+		}
+		if x0 < 0 {
+			continue
+		}
+		for _, yy := range [2]float32{float32(y), float32(y + 1)} {
+			p := pt{float32(x0), yy}
+			for nl >= 2 && cross(left[nl-2], left[nl-1], p) >= 0 {
+				nl--
+			}
+			left[nl] = p
+			nl++
+			q := pt{float32(x1 + 1), yy}
+			for nr >= 2 && cross(right[nr-2], right[nr-1], q) <= 0 {
+				nr--
+			}
+			right[nr] = q
+			nr++
+		}
+	}
+	// Shoelace over left (down) then right (up).
+	var area float32
+	prev := left[0]
+	step := func(p pt) {
+		area += prev.x*p.y - p.x*prev.y
+		prev = p
+	}
+	for _, p := range left[1:nl] {
+		step(p)
+	}
+	for k := nr - 1; k >= 0; k-- {
+		step(right[k])
+	}
+	step(left[0])
+	area = abs(area) / 2
+	if area > 0 {
+		out[0] = 2*min(1, float32(c.size)/area) - 1
+	}
+
+	// Holes: flood the box's background from its edge.
+	vis := &s.lab2
+	clear(vis[:])
+	top := 0
+	push := func(i int) {
+		if s.label[i] != id && vis[i] == 0 {
+			vis[i] = 1
+			s.stack[top] = int16(i)
+			top++
+		}
+	}
+	for x := c.x0; x <= c.x1; x++ {
+		push(c.y0*half + x)
+		push(c.y1*half + x)
+	}
+	for y := c.y0; y <= c.y1; y++ {
+		push(y*half + c.x0)
+		push(y*half + c.x1)
+	}
+	reached := 0
+	for top > 0 {
+		top--
+		i := int(s.stack[top])
+		reached++
+		x, y := i%half, i/half
+		if x > c.x0 {
+			push(i - 1)
+		}
+		if x < c.x1 {
+			push(i + 1)
+		}
+		if y > c.y0 {
+			push(i - half)
+		}
+		if y < c.y1 {
+			push(i + half)
+		}
+	}
+	bw, bh := c.x1-c.x0+1, c.y1-c.y0+1
+	holes := bw*bh - c.size - reached
+	out[1] = 4 * float32(holes) / float32(bw*bh)
+
+	// Inner details against the deep inside's mean colour.
+	var dl, da, db float32
+	nd := 0
+	for y := c.y0; y <= c.y1; y++ {
+		for x := c.x0; x <= c.x1; x++ {
+			if i := y*half + x; s.label[i] == id && s.dt[i] >= 4 {
+				dl += s.hL[i]
+				da += s.hA[i]
+				db += s.hB[i]
+				nd++
+			}
+		}
+	}
+	if nd < 4 {
+		return
+	}
+	dl, da, db = dl/float32(nd), da/float32(nd), db/float32(nd)
+	var nIn, nOdd, nDark int
+	var oy, ox, oxx float32
+	for y := max(c.y0, 1); y <= min(c.y1, half-2); y++ {
+		for x := max(c.x0, 1); x <= min(c.x1, half-2); x++ {
+			i := y*half + x
+			if s.label[i] != id || s.label[i-1] != id || s.label[i+1] != id || s.label[i-half] != id || s.label[i+half] != id {
+				continue
+			}
+			nIn++
+			el, ea, eb := s.hL[i]-dl, s.hA[i]-da, s.hB[i]-db
+			if el*el+ea*ea+eb*eb > 0.15*0.15 {
+				nOdd++
+				u := 2*(float32(x-c.x0)+0.5)/float32(bw) - 1
+				oy += 2*(float32(y-c.y0)+0.5)/float32(bh) - 1
+				ox += u
+				oxx += u * u
+			}
+			if abs(el) > 0.15 {
+				nDark++
+			}
+		}
+	}
+	if nIn == 0 {
+		return
+	}
+	out[2] = 2 * float32(nOdd) / float32(nIn)
+	out[6] = 2 * float32(nDark) / float32(nIn)
+	if nOdd > 0 {
+		n := float32(nOdd)
+		out[3] = oy / n
+		mx := ox / n
+		out[4] = 2 * sqrt(max(0, oxx/n-mx*mx))
+		out[5] = sqrt(n) / 8
 	}
 }
