@@ -21,7 +21,8 @@ const (
 	stMain     = stBackdrop + 28 // 34: the largest region's colour and lightness
 	stOutline  = stMain + 34     // 22: the largest region's outline
 	stSolid    = stOutline + 22  // 7: convexity, holes and inner details of the largest region
-	stCodes    = stSolid + 7     // 59: soft codes of lightness step, size, counts, symmetry, small things, chroma
+	stBumps    = stSolid + 7     // 14: bumps along the largest region's top edge and across its columns
+	stCodes    = stBumps + 14    // 59: soft codes of lightness step, size, counts, symmetry, small things, chroma
 	structDim  = stCodes + 59
 )
 
@@ -38,7 +39,8 @@ func (s *scratch) structure(out []float32) {
 	s.backdrop(out[stBackdrop:stMain])
 	s.mainColour(out[stMain:stOutline], best)
 	s.outline(out[stOutline:stSolid], best)
-	s.solidity(out[stSolid:stCodes], best)
+	s.solidity(out[stSolid:stBumps], best)
+	s.bumps(out[stBumps:stCodes], best)
 	s.softCodes(out[stCodes:structDim], out)
 }
 
@@ -1113,6 +1115,88 @@ func (s *scratch) outline(out []float32, best int) {
 	if nInner > 0 {
 		out[21] = energy(inner / float32(nInner))
 	}
+}
+
+// prominentPeaks counts the local maxima of p that rise at least prom
+// above the lowest point between them and the next higher value (or the
+// ends) on both sides.
+func prominentPeaks(p []float32, prom float32) int {
+	n := 0
+	for i, v := range p {
+		if (i > 0 && p[i-1] >= v) || (i+1 < len(p) && p[i+1] > v) {
+			continue
+		}
+		lo := v
+		okL := true
+		for j := i - 1; j >= 0; j-- {
+			if p[j] > v {
+				break
+			}
+			lo = min(lo, p[j])
+		}
+		okL = v-lo >= prom
+		lo = v
+		for j := i + 1; j < len(p); j++ {
+			if p[j] > v {
+				break
+			}
+			lo = min(lo, p[j])
+		}
+		if okL && v-lo >= prom {
+			n++
+		}
+	}
+	return n
+}
+
+// bumps reads how many things stand side by side in the largest region
+// (things in a row touch or overlap at half resolution and merge into one
+// region): its width over its height, linear and as a soft code of 1 to 5,
+// the number of prominent peaks along its top edge (the height of its
+// topmost pixel in each column, lightly smoothed) and of its column sums,
+// each linear and as a soft code of 1 to 5.
+func (s *scratch) bumps(out []float32, best int) {
+	if best < 0 {
+		return
+	}
+	c := s.comps[best]
+	id := int16(best + 1)
+	bw, bh := c.x1-c.x0+1, c.y1-c.y0+1
+	asp := float32(bw) / float32(bh)
+	out[0] = min(asp, 6) / 2
+	softCode(out[1:6], asp, 1, 1)
+	// Peaks summed over the regions of at least a quarter of the largest.
+	pt, pc := 0, 0
+	for k, o := range s.comps {
+		if 4*o.size < c.size {
+			continue
+		}
+		oid := int16(k + 1)
+		var topH, cols, sm, sc [half + 2]float32
+		ow := o.x1 - o.x0 + 1
+		for x := o.x0; x <= o.x1; x++ {
+			for y := o.y0; y <= o.y1; y++ {
+				if s.label[y*half+x] == oid {
+					if topH[x-o.x0+1] == 0 {
+						topH[x-o.x0+1] = float32(o.y1 + 1 - y)
+					}
+					cols[x-o.x0+1]++
+				}
+			}
+		}
+		n := ow + 2
+		for i := 1; i < n-1; i++ {
+			sm[i] = (topH[i-1] + 2*topH[i] + topH[i+1]) / 4
+			sc[i] = (cols[i-1] + 2*cols[i] + cols[i+1]) / 4
+		}
+		pt += prominentPeaks(sm[:n], 1)
+		pc += prominentPeaks(sc[:n], 1.5)
+	}
+	_ = id
+	out[6] = float32(min(pt, 8)) / 4
+	softCode(out[7:12], float32(pt), 1, 1)
+	out[12] = float32(min(pc, 8)) / 4
+	out[13] = float32(min(pt, pc, 8)) / 4
 }
 
 // solidity describes the largest region's convexity and inner parts: its
