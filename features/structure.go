@@ -1,6 +1,9 @@
 package features
 
-import "math"
+import (
+	"math"
+	"math/bits"
+)
 
 // The structure block (pixels-v3) describes what the earlier blocks read
 // only indirectly: how many similar regions there are and how big, how
@@ -747,7 +750,7 @@ func (s *scratch) spots(out []float32, best int) {
 // backdrop describes how the backdrop (the pixels not in the foreground)
 // varies: the autocorrelation of its L* at lag 1 across and down, the
 // strength of periodicity across, down and along the diagonal (the highest
-// autocorrelation at lags 2-10 above the lowest at a shorter lag), the total
+// autocorrelation at lags 2-8 above the lowest at a shorter lag), the total
 // variation and the net change of its row means top to bottom and of its
 // column means left to right, the largest step between neighbouring row
 // means, the mean spread of L* within rows and within columns.
@@ -773,29 +776,42 @@ func (s *scratch) backdrop(out []float32) {
 		}
 	}
 	v2 /= float32(nbg)
-	const maxLag = 10
+	const maxLag = 8
 	var ac [3][maxLag + 1]float32
 	if v2 > 1e-5 {
+		// Deviations on the backdrop and 0 on the foreground, so that a
+		// product counts only pairs of backdrop pixels, and their mask.
+		var d [half * half]float32
+		var rows [half]uint32 // bit x of rows[y]: (x, y) is backdrop
+		for i, f := range s.fg {
+			if f == 0 {
+				d[i] = L[i] - mean
+				rows[i/half] |= 1 << (i % half)
+			}
+		}
 		for dir, step := range [3][2]int{{1, 0}, {0, 1}, {1, 1}} {
 			for lag := 1; lag <= maxLag; lag++ {
 				dx, dy := step[0]*lag, step[1]*lag
-				var sum float32
+				var s0, s1, s2, s3 float32
 				cnt := 0
 				for y := 0; y+dy < half; y++ {
-					row := s.fg[y*half : y*half+half]
-					nrow := s.fg[(y+dy)*half : (y+dy)*half+half]
-					lr := L[y*half : y*half+half]
-					ln := L[(y+dy)*half : (y+dy)*half+half]
-					for x := 0; x+dx < half; x++ {
-						if row[x]|nrow[x+dx] != 0 {
-							continue
-						}
-						sum += (lr[x] - mean) * (ln[x+dx] - mean)
-						cnt++
+					a := d[y*half : y*half+half-dx]
+					b := d[(y+dy)*half+dx : (y+dy)*half+half]
+					b = b[:len(a)]
+					x := 0
+					for ; x+4 <= len(a); x += 4 {
+						s0 += a[x] * b[x]
+						s1 += a[x+1] * b[x+1]
+						s2 += a[x+2] * b[x+2]
+						s3 += a[x+3] * b[x+3]
 					}
+					for ; x < len(a); x++ {
+						s0 += a[x] * b[x]
+					}
+					cnt += bits.OnesCount32(rows[y] & (rows[y+dy] >> dx))
 				}
 				if cnt > 0 {
-					ac[dir][lag] = sum / float32(cnt) / v2
+					ac[dir][lag] = (s0 + s1 + s2 + s3) / float32(cnt) / v2
 				}
 			}
 		}
