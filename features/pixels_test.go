@@ -480,6 +480,12 @@ func TestBlocksCoverVector(t *testing.T) {
 	if next != Dim {
 		t.Fatalf("blocks cover %d floats, Dim is %d", next, Dim)
 	}
+	for _, r := range recipes {
+		last := Blocks()[r.blocks-1]
+		if last.Offset+last.Len != r.dim {
+			t.Errorf("%s: its %d blocks cover %d floats, its Dim is %d", r.name, r.blocks, last.Offset+last.Len, r.dim)
+		}
+	}
 	Blocks()[0].Offset = 99
 	if Blocks()[0].Offset != 0 {
 		t.Fatal("Blocks lets callers change the layout")
