@@ -17,8 +17,8 @@ const (
 	stRegions  = 0               // 16: region counts and sizes
 	stPeaks    = stRegions + 16  // 8: distance-transform peaks of the major regions
 	stCores    = stPeaks + 8     // 16: cores of the major regions
-	stSym      = stCores + 16    // 11: symmetry about the foreground's own axis
-	stTilt     = stSym + 11      // 8: tilt of the major regions' mirror axes
+	stSym      = stCores + 16    // 14: symmetry about the foreground's own axis and the frame's
+	stTilt     = stSym + 14      // 8: tilt of the major regions' mirror axes
 	stSpots    = stTilt + 8      // 9: small spots
 	stBackdrop = stSpots + 9     // 28: backdrop periodicity and profiles
 	stMain     = stBackdrop + 28 // 34: the largest region's colour and lightness
@@ -503,6 +503,38 @@ func (s *scratch) mirror(out []float32, best int) {
 	out[8] = 2*float32(ovM)/float32(nM) - 1
 	out[9] = abs(float32(mx)/float32(nM)-(half-1)/2) / (half / 4)
 	out[10] = abs(float32(my2)/float32(nM)-(half-1)/2) / (half / 4)
+
+	// Linear in displacement: the mean distance from each major region's
+	// centroid, mirrored about the frame's centre line, to the nearest
+	// major centroid, the same weighted by area, and the mean offset of
+	// the major centroids' heights from the frame's middle.
+	var dsum, dw, wsum2, ysum float32
+	cnt := 0
+	for _, a := range s.comps {
+		if 8*a.size < lg {
+			continue
+		}
+		mx := (half - 1) - float32(a.sx)/float32(a.size)
+		ay := float32(a.sy) / float32(a.size)
+		bestD := float32(1e9)
+		for _, b := range s.comps {
+			if 8*b.size < lg {
+				continue
+			}
+			dx := float32(b.sx)/float32(b.size) - mx
+			dy := float32(b.sy)/float32(b.size) - ay
+			bestD = min(bestD, dx*dx+dy*dy)
+		}
+		d := sqrt(bestD)
+		dsum += d
+		dw += d * float32(a.size)
+		wsum2 += float32(a.size)
+		ysum += abs(ay - (half-1)/2)
+		cnt++
+	}
+	out[11] = dsum / float32(cnt) / (half / 4)
+	out[12] = dw / wsum2 / (half / 4)
+	out[13] = ysum / float32(cnt) / (half / 4)
 }
 
 // cores counts the cores of the major regions: the connected parts of
