@@ -7,12 +7,14 @@ import (
 
 // The structure block (pixels-v3) describes what the earlier blocks read
 // only indirectly: how many similar regions there are and how big, how
-// mirror-symmetric the foreground is about its own axis, how busy the
-// picture is with small spots, how the backdrop varies (periodic, ramped,
-// stepped, flat), the colour and lightness of the largest region against
-// the backdrop, and the outline of the largest region. Counts and sizes are
-// linear in what they measure (a linear probe reads them directly), not
-// saturating.
+// mirror-symmetric the foreground is about its own axis and the frame's,
+// how busy the picture is with small things, how the backdrop varies
+// (periodic, ramped, stepped, flat), the colour and lightness of the main
+// regions against the backdrop, and the outline of the largest region.
+// Counts and sizes are linear in what they measure (a linear probe reads
+// them directly), not saturating, and the ones that matter most come again
+// as soft codes (fixed triangular bins), so that a linear reader can also
+// respond to them non-monotonically. See the package doc for the layout.
 const (
 	stRegions  = 0               // 16: region counts and sizes
 	stPeaks    = stRegions + 16  // 8: distance-transform peaks of the major regions
@@ -58,9 +60,16 @@ func softCode(out []float32, x, lo, step float32) {
 	out[k+1] = f
 }
 
-// softCodes writes soft codes of the largest region's lightness step from the
-// backdrop (5 bins) and of the distance-transform radius (4 bins), read
-// from the block's own earlier entries.
+// softCodes writes soft codes (see softCode) of entries the block holds
+// already: the largest region's lightness step from the backdrop (5 bins)
+// and the distance-transform radius (4); the number of regions of at least
+// a quarter of the largest, and of distance-transform peaks (5 each, 1 to
+// 5); the largest region's radius split by that first count (5); the
+// participation ratio (5); the major regions' mirror overlap about the
+// frame's centre line (5), the foreground axis's offset (4) and the major
+// centroid's offset (4); the number of regions of 1-3 pixels (5), and it and
+// the number of 4-15 pixels per backdrop area (linear); the largest
+// region's chroma (5) and radius (5).
 func (s *scratch) softCodes(out, st []float32) {
 	if s.largest() < 0 {
 		return
@@ -306,8 +315,12 @@ func (s *scratch) largest() int {
 // regions of 4 or more pixels (an effective count that tiny regions barely
 // move), the square roots (a radius) of the largest region's area, of the
 // mean and the total area of the regions at least a quarter of it, the
-// largest region's longer bounding-box side, and the numbers of regions of
-// 1-3 and 4-15 pixels.
+// largest region's longer bounding-box side, the numbers of regions of 1-3
+// and 4-15 pixels, the largest region's centroid offsets from the frame's
+// centre, and small things: the number of regions under 16 pixels and under
+// an eighth of the largest, that number per free area (backdrop plus small
+// things), the square root of their area, and the number of regions under
+// 16 pixels.
 func (s *scratch) regions(out []float32, best int) {
 	if best < 0 {
 		return
@@ -369,14 +382,21 @@ func (s *scratch) regions(out []float32, best int) {
 	out[15] = float32(min(tiny+small, 48)) / 16
 }
 
-// mirror writes symmetry measures that do not assume the frame's axis:
-// the overlap of the foreground mask with its left-right mirror image about
-// the frame's vertical centre line and about the foreground's own centroid
-// line, the same for the largest region about its own centroid line, the
-// correlation of L* with its mirror image about the foreground's axis, the
-// foreground centroid's distance from the frame's centre line, how well the
-// regions of at least a quarter of the largest pair up with mirrored
-// partners, the spread of their heights and of their sizes.
+// mirror writes symmetry measures, most of which do not assume the frame's
+// axis: the overlap of the foreground mask with its left-right mirror image
+// about the frame's vertical centre line and about the foreground's own
+// centroid line, the same for the largest region about its own centroid
+// line, the correlation of L* with its mirror image about the foreground's
+// axis, the foreground axis's distance from the frame's centre line, how
+// well the regions of at least a quarter of the largest pair up with
+// mirrored partners about the foreground's axis, the spread of their
+// heights and of their sizes; then for the major regions (at least an
+// eighth of the largest) the overlap with their mirror image about the
+// frame's centre line, their centroid's offsets across and down from the
+// frame's centre, the mean and the area-weighted mean distance from each
+// one's mirrored centroid to the nearest major centroid, and the mean
+// offset of their heights from the middle (these last linear in how far
+// things are displaced).
 func (s *scratch) mirror(out []float32, best int) {
 	if best < 0 || s.nfg == 0 {
 		return
@@ -947,11 +967,14 @@ func (s *scratch) backdrop(out []float32) {
 }
 
 // mainColour describes the largest region's colour against the backdrop:
-// its dominant hue (the peak of its chroma-weighted fine hue histogram) as
-// a cosine and sine and as 12 soft circular bins, whatever its chroma (the
-// region's mean chroma comes separately); its mean L* minus the backdrop's,
-// and the absolute difference; the spread of L* within it; the backdrop's
-// and the region's mean HSV chroma.
+// its dominant hue (the peak of the chroma-weighted fine hue histogram of
+// its deep inside, 2 pixels or more from its edge, where outlines and
+// edge blends do not reach) as a cosine and sine and as 12 soft circular
+// bins, whatever its chroma (the region's mean chroma comes separately);
+// its mean L* minus the backdrop's, and the absolute difference; the spread
+// of L* within it; the backdrop's and the region's mean HSV chroma; its
+// mean L*; and the direction of the mean a*, b* of the deep inside of all
+// the major regions as a cosine and sine and 12 soft circular bins.
 func (s *scratch) mainColour(out []float32, best int) {
 	if best < 0 {
 		return
@@ -1197,12 +1220,13 @@ func prominentPeaks(p []float32, prom float32) int {
 	return n
 }
 
-// bumps reads how many things stand side by side in the largest region
-// (things in a row touch or overlap at half resolution and merge into one
-// region): its width over its height, linear and as a soft code of 1 to 5,
-// the number of prominent peaks along its top edge (the height of its
-// topmost pixel in each column, lightly smoothed) and of its column sums,
-// each linear and as a soft code of 1 to 5.
+// bumps reads how many things stand side by side (things in a row touch or
+// overlap at half resolution and merge into one region): the largest
+// region's width over its height, linear and as a soft code of 1 to 5; the
+// number of prominent peaks along the top edges (the height of the topmost
+// pixel in each column, lightly smoothed) of the regions of at least a
+// quarter of the largest, summed, linear and as a soft code of 1 to 5; the
+// same for their column sums, linear; and the smaller of the two.
 func (s *scratch) bumps(out []float32, best int) {
 	if best < 0 {
 		return
