@@ -13,8 +13,9 @@ import (
 )
 
 // A demo directory whose world was built before pixels-v3 (it has only
-// pixels-v1 and pixels-v2 vectors) is refused with a message that says what to remove,
-// rather than served with vectors the model and server do not read.
+// pixels-v1 and pixels-v2 vectors) is refused with a message that says
+// what to remove, rather than served with vectors the model and server do
+// not read.
 func TestDemoRefusesOldWorld(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "world")
 	if err := os.MkdirAll(filepath.Join(dir, "embeddings"), 0o755); err != nil {
