@@ -211,6 +211,7 @@ type scratch struct {
 	comps                 []component                    // foreground regions; label k is comps[k-1]
 	nfg                   int                            // foreground pixels
 	noiseSigma            float32                        // estimated half-resolution noise, L*/100 units
+	bgRange               float32                        // lightness range of the backdrop's main colours (pixels-v3)
 
 	palette [256][4]uint8 // converted palette of a paletted source
 	row     []uint8       // one source row

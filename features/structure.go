@@ -25,8 +25,8 @@ const (
 	stBackdrop = stSpots + 9     // 28: backdrop periodicity and profiles
 	stMain     = stBackdrop + 28 // 34: the largest region's colour and lightness
 	stOutline  = stMain + 34     // 22: the largest region's outline
-	stSolid    = stOutline + 22  // 7: convexity, holes and inner details of the largest region
-	stBumps    = stSolid + 7     // 14: bumps along the largest region's top edge and across its columns
+	stSolid    = stOutline + 22  // 10: convexity, holes, inner details and contrast of the largest region
+	stBumps    = stSolid + 10    // 14: bumps along the largest region's top edge and across its columns
 	stCodes    = stBumps + 14    // 59: soft codes of lightness step, size, counts, symmetry, small things, chroma
 	structDim  = stCodes + 59
 )
@@ -237,6 +237,7 @@ func (s *scratch) peaks(out []float32, best int) {
 // regions are the subjects and the small things in front of the backdrop.
 // It runs after every earlier block has read the first mask, and relabels.
 func (s *scratch) refineForeground() {
+	s.bgRange = 0
 	thresh := max(0.12, 5*s.noiseSigma)
 	t2 := thresh * thresh
 	var cl, ca, cb, cn [12]float32
@@ -273,6 +274,14 @@ func (s *scratch) refineForeground() {
 			m := 1 / cn[k]
 			cl[kept], ca[kept], cb[kept] = cl[k]*m, ca[k]*m, cb[k]*m
 			kept++
+		}
+	}
+	// The backdrop palette's lightness range (stripes, dots, sky and
+	// ground: how far apart the backdrop's own colours are).
+	s.bgRange = 0
+	for k := range kept {
+		for j := range k {
+			s.bgRange = max(s.bgRange, abs(cl[k]-cl[j]))
 		}
 	}
 	if kept == 0 {
@@ -1397,6 +1406,29 @@ func (s *scratch) solidity(out []float32, best int) {
 		return
 	}
 	dl, da, db = dl/float32(nd), da/float32(nd), db/float32(nd)
+	// Contrast: the deep inside's L* against the backdrop's, the spread of
+	// L* in the deep inside (shading), and the backdrop palette's range.
+	var bl, dss float32
+	nb := 0
+	for i, f := range s.fg {
+		if f == 0 {
+			bl += s.hL[i]
+			nb++
+		}
+	}
+	for y := c.y0; y <= c.y1; y++ {
+		for x := c.x0; x <= c.x1; x++ {
+			if i := y*half + x; s.label[i] == id && s.dt[i] >= 4 {
+				e := s.hL[i] - dl
+				dss += e * e
+			}
+		}
+	}
+	if nb > 0 {
+		out[7] = 2 * abs(dl-bl/float32(nb))
+	}
+	out[8] = 4 * sqrt(dss/float32(nd))
+	out[9] = 2 * s.bgRange
 	var nIn, nOdd, nDark int
 	var oy, ox, oxx float32
 	for y := max(c.y0, 1); y <= min(c.y1, half-2); y++ {
