@@ -34,7 +34,7 @@
 // lightness and a*, b* for colour, plus HSV hue, saturation and value for
 // the colour histograms.
 //
-// # Vector layout (Dim = 579; pixels-v2 is the first 344, DimV2; pixels-v1
+// # Vector layout (Dim = 582; pixels-v2 is the first 344, DimV2; pixels-v1
 // the first 314, DimV1)
 //
 // Colour (68):
@@ -115,7 +115,7 @@
 // pixels-v2 (R² of the hue's cosine 0.50 and 0.69, of palette harmony 0.62
 // and 0.82, subject 81% and 82%; TestWorldProbe, 6,000 pictures).
 //
-// Structure (235, pixels-v3 only). The earlier blocks see regions only
+// Structure (238, pixels-v3 only). The earlier blocks see regions only
 // through a few counts and the largest one's outline, and symmetry only
 // about the frame's axis. This block starts from the same foreground,
 // refined: pixels near one of the backdrop's main colours (those that at
@@ -185,17 +185,19 @@
 //	         and 6 across, runs per row and per column, Hu invariants 1-4
 //	         (scaled roots), third moments η03 and η21, η11, mean gradient
 //	         inside it
-//	499   7  solidity: area over convex-hull area, enclosed holes' share of
+//	499  10  solidity: area over convex-hull area, enclosed holes' share of
 //	         the box, and inner details (inside pixels more than ΔE 15 from
 //	         the deep inside's mean colour): their share, mean height and
 //	         horizontal spread in the box, root count; share more than 15
-//	         L* away
-//	506  14  bumps (things in a row merge at half resolution): the largest
+//	         L* away; contrast: the deep inside's L* step from the
+//	         backdrop, its L* spread (shading), and the lightness range of
+//	         the backdrop's main colours
+//	509  14  bumps (things in a row merge at half resolution): the largest
 //	         region's width over height (linear, soft 1-5); prominent peaks
 //	         along the top edges of the regions of at least a quarter of the
 //	         largest, summed (linear, soft 1-5), of their column sums, and
 //	         the smaller of the two
-//	520  59  soft codes of entries above: the lightness step (5), the
+//	523  59  soft codes of entries above: the lightness step (5), the
 //	         distance-transform radius (4), counts of regions, peaks and the
 //	         participation ratio (5 each, 1-5), the largest region's radius
 //	         split by the first count (5), mirror overlap and axis offsets
@@ -207,20 +209,20 @@
 // pixels-v3 read:
 //
 //	                      v2     v3                          v2     v3
-//	hue cos             0.692  0.776   subject orb         0.540  0.603
-//	hue sin             0.673  0.763   subject spiral      0.675  0.803
-//	saturation          0.924  0.932   subject star        0.397  0.597
-//	brightness          0.984  0.986   subject flower      0.360  0.507
-//	contrast            0.793  0.850   subject tree        0.282  0.508
-//	grain               0.973  0.973   subject house       0.557  0.639
-//	harmony             0.816  0.830   subject mountain    0.642  0.746
-//	symmetry            0.544  0.612   subject face        0.355  0.409
-//	scale               0.701  0.783   background plain    0.653  0.765
-//	clutter             0.473  0.592   bg gradient         0.392  0.624
-//	count               0.646  0.754   bg stripes          0.848  0.874
-//	quality (world)     0.669  0.717   bg dots             0.689  0.766
-//	hue family (acc)    0.717  0.772   bg horizon          0.675  0.772
-//	subject (acc)       0.817  0.904   background (acc)    0.911  0.961
+//	hue cos             0.692  0.775   subject orb         0.540  0.605
+//	hue sin             0.673  0.762   subject spiral      0.675  0.803
+//	saturation          0.924  0.932   subject star        0.397  0.601
+//	brightness          0.984  0.986   subject flower      0.360  0.515
+//	contrast            0.793  0.851   subject tree        0.282  0.512
+//	grain               0.973  0.974   subject house       0.557  0.643
+//	harmony             0.816  0.829   subject mountain    0.642  0.747
+//	symmetry            0.544  0.612   subject face        0.355  0.419
+//	scale               0.701  0.790   background plain    0.653  0.766
+//	clutter             0.473  0.592   bg gradient         0.392  0.631
+//	count               0.646  0.755   bg stripes          0.848  0.874
+//	quality (world)     0.669  0.716   bg dots             0.689  0.766
+//	hue family (acc)    0.717  0.771   bg horizon          0.675  0.774
+//	subject (acc)       0.817  0.909   background (acc)    0.911  0.960
 //
 // (R² of world.AttrVector's dims and world.Quality; accuracy of the argmax
 // over the one-hot outputs.) Symmetry, clutter and count stay the hardest:

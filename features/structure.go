@@ -1286,8 +1286,11 @@ func (s *scratch) bumps(out []float32, best int) {
 // cannot reach the box's edge), and its inner details: the share of its
 // inside (pixels whose 4 neighbours are in it) that differs by more than
 // ΔE*ab 15 from the mean colour of its deep inside (2 pixels in), with the
-// height and the horizontal spread of those details in its box, and the
-// same share for lightness alone.
+// height and the horizontal spread of those details in its box, the root
+// of their count, and the share that differs by 15 L* units; then contrast:
+// the deep inside's L* step from the backdrop, the spread of L* in the deep
+// inside (shading), and the lightness range of the backdrop's main colours
+// (see refineForeground).
 func (s *scratch) solidity(out []float32, best int) {
 	if best < 0 {
 		return
