@@ -10,8 +10,8 @@
 // statistics, not a learned model: deterministic, free of any dataset's
 // statistics, and fast enough to embed millions of pictures in memory
 // (pixels-v2 about 0.15 ms for a 64×64 picture on one core of a 2-vCPU Zen 4
-// machine; pixels-v3 about 1.7 times that on BenchmarkEmbed64 and 1.8 times
-// on the taste world's busier pictures, so about 0.25-0.3 ms).
+// machine; pixels-v3 about 1.8 times that, on BenchmarkEmbed64 and on the
+// taste world's pictures alike, so about 0.27 ms).
 //
 // # Decoding
 //
