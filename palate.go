@@ -90,7 +90,7 @@ func (e *Embeddings) Index() map[string]int {
 // Embedder turns an image into a fixed-length vector. Implementations are safe
 // for concurrent use.
 type Embedder interface {
-	// Name is the embedder's stable name, e.g. "pixels-v2"; it names the
+	// Name is the embedder's stable name, e.g. "pixels-v3"; it names the
 	// embeddings file and is checked against a model's checkpoint.
 	Name() string
 	// Dim is the length of every vector Embed returns.

@@ -80,7 +80,7 @@ func (n named) Name() string { return n.name }
 
 // TestBaselinesOnBuiltWorld reports every baseline's accuracy on a built
 // world: set PALATE_BASELINE_WORLD to its directory, and optionally
-// PALATE_BASELINE_EMBEDDERS to a comma list (default "truth,pixels-v2") and
+// PALATE_BASELINE_EMBEDDERS to a comma list (default "truth,pixels-v3") and
 // PALATE_BASELINE_SEEDS to the number of non-personal seeds (default 1).
 func TestBaselinesOnBuiltWorld(t *testing.T) {
 	dir := os.Getenv("PALATE_BASELINE_WORLD")
@@ -89,7 +89,7 @@ func TestBaselinesOnBuiltWorld(t *testing.T) {
 	}
 	embs := os.Getenv("PALATE_BASELINE_EMBEDDERS")
 	if embs == "" {
-		embs = "truth,pixels-v2"
+		embs = "truth,pixels-v3"
 	}
 	seeds := 1
 	if s := os.Getenv("PALATE_BASELINE_SEEDS"); s != "" {

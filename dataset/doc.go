@@ -94,7 +94,7 @@
 // embedder. Its name is the embedder's name: letters, digits, '.', '_' and
 // '-', not starting with '.'. The header embeddings/<name>.json is
 //
-//	{"embedder": "pixels-v2", "version": "1", "dimension": 128,
+//	{"embedder": "pixels-v3", "version": "1", "dimension": 128,
 //	 "count": 2, "ids": ["img-1", "img-2"]}
 //
 // and embeddings/<name>.f32 is exactly count × dimension × 4 bytes: row i,
@@ -105,8 +105,8 @@
 // unique; no value may be NaN or infinite. Ids need not appear in
 // images.jsonl, so one table can serve several datasets. In numpy:
 //
-//	hdr = json.load(open("embeddings/pixels-v2.json"))
-//	x = np.fromfile("embeddings/pixels-v2.f32", dtype="<f4").reshape(hdr["count"], hdr["dimension"])
+//	hdr = json.load(open("embeddings/pixels-v3.json"))
+//	x = np.fromfile("embeddings/pixels-v3.f32", dtype="<f4").reshape(hdr["count"], hdr["dimension"])
 //
 // # Errors
 //

@@ -8,9 +8,10 @@ import (
 	"testing"
 )
 
-func benchEmbed(b *testing.B, img image.Image) {
-	p := NewPixels()
-	dst := make([]float32, Dim)
+func benchEmbed(b *testing.B, img image.Image) { benchEmbedWith(b, NewPixels(), img) }
+
+func benchEmbedWith(b *testing.B, p *Pixels, img image.Image) {
+	dst := make([]float32, p.Dim())
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
@@ -21,7 +22,12 @@ func benchEmbed(b *testing.B, img image.Image) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "images/s")
 }
 
-func BenchmarkEmbed64(b *testing.B)  { benchEmbed(b, baseScene().render(64)) }
+func BenchmarkEmbed64(b *testing.B) { benchEmbed(b, baseScene().render(64)) }
+
+// BenchmarkEmbed64V2 and V1 measure the older recipes, for comparison.
+func BenchmarkEmbed64V2(b *testing.B) { benchEmbedWith(b, NewPixelsV2(), baseScene().render(64)) }
+func BenchmarkEmbed64V1(b *testing.B) { benchEmbedWith(b, NewPixelsV1(), baseScene().render(64)) }
+
 func BenchmarkEmbed128(b *testing.B) { benchEmbed(b, baseScene().render(128)) }
 func BenchmarkEmbed512(b *testing.B) { benchEmbed(b, baseScene().render(512)) }
 

@@ -44,7 +44,12 @@ func (s *scratch) foreground() {
 		}
 	}
 
-	// Flood fill into labels 1, 2, ...; s.comps[k-1] describes label k.
+	s.label4()
+}
+
+// label4 splits s.fg into 4-connected regions: labels 1, 2, ... in
+// s.label, and s.comps[k-1] describes label k.
+func (s *scratch) label4() {
 	clear(s.label[:])
 	s.comps = s.comps[:0]
 	for start, f := range s.fg {

@@ -8,14 +8,23 @@ import (
 	"palate"
 )
 
-// Name is the embedder name of the default Pixels; it names embedding
-// files and is checked against model checkpoints, so it changes whenever
-// the vector does.
-const Name = "pixels-v2"
+// Name is the embedder name of the default Pixels, pixels-v3; it names
+// embedding files and is checked against model checkpoints, so it changes
+// whenever the vector does.
+const Name = "pixels-v3"
 
-// Version is the revision of the pixels-v2 recipe. Vectors from different
+// Version is the revision of the pixels-v3 recipe. Vectors from different
 // versions must not be mixed in one table; it is stored beside them.
-const Version = "2.0.0"
+const Version = "3.0.0"
+
+// NameV2 and VersionV2 name the second recipe, pixels-v2: the pixels-v3
+// vector without its structure block (DimV2 floats, bit for bit what it
+// always was), kept so that datasets and checkpoints made with it still
+// embed new pictures the same way.
+const (
+	NameV2    = "pixels-v2"
+	VersionV2 = "2.0.0"
+)
 
 // NameV1 and VersionV1 name the first recipe, pixels-v1: the same vector
 // without the figure/ground colour block (DimV1 floats, bit for bit what
@@ -56,7 +65,9 @@ const (
 	offBlobs     = offEdgeMom + 5              // 10: foreground regions
 	offBlobShape = offBlobs + blobDim          // 10: shape of the largest region
 	offFigure    = offBlobShape + blobShapeDim // 30: foreground and backdrop colour (pixels-v2)
-	Dim          = offFigure + figureDim       // total length of a pixels-v2 vector
+	offStruct    = offFigure + figureDim       // structDim: regions, symmetry, backdrop, main colour (pixels-v3)
+	Dim          = offStruct + structDim       // total length of a pixels-v3 vector
+	DimV2        = offStruct                   // total length of a pixels-v2 vector
 	DimV1        = offFigure                   // total length of a pixels-v1 vector
 )
 
@@ -65,28 +76,34 @@ const (
 // exact in float32.
 const maxEmbedPixels = 1 << 28
 
-// Pixels is the built-in embedder, pixels-v2 (or pixels-v1 from
-// NewPixelsV1): hand-made colour, tone, texture, shape and layout statistics
-// of the picture's pixels, for use when no vision model is configured. The
-// zero value is pixels-v2, ready to use; a Pixels must not be copied after
-// first use. It is safe for concurrent use: each call borrows its working
-// buffers from a pool.
+// Pixels is the built-in embedder, pixels-v3 (or pixels-v2 and pixels-v1
+// from NewPixelsV2 and NewPixelsV1): hand-made colour, tone, texture, shape
+// and layout statistics of the picture's pixels, for use when no vision
+// model is configured. The zero value is pixels-v3, ready to use; a Pixels
+// must not be copied after first use. It is safe for concurrent use: each
+// call borrows its working buffers from a pool.
 type Pixels struct {
 	pool sync.Pool
-	v1   bool
+	old  int // 0 for pixels-v3, else the older recipe's number (1 or 2)
 }
 
-// NewPixels returns a pixels-v2 embedder.
+// NewPixels returns a pixels-v3 embedder.
 func NewPixels() *Pixels { return &Pixels{} }
 
-// NewPixelsV1 returns a pixels-v1 embedder, for data made with it.
-func NewPixelsV1() *Pixels { return &Pixels{v1: true} }
+// NewPixelsV2 returns a pixels-v2 embedder, for data made with it.
+func NewPixelsV2() *Pixels { return &Pixels{old: 2} }
 
-// ByName returns the built-in embedder called name (Name or NameV1).
+// NewPixelsV1 returns a pixels-v1 embedder, for data made with it.
+func NewPixelsV1() *Pixels { return &Pixels{old: 1} }
+
+// ByName returns the built-in embedder called name (Name, NameV2 or
+// NameV1).
 func ByName(name string) (*Pixels, bool) {
 	switch name {
 	case Name:
 		return NewPixels(), true
+	case NameV2:
+		return NewPixelsV2(), true
 	case NameV1:
 		return NewPixelsV1(), true
 	}
@@ -95,29 +112,25 @@ func ByName(name string) (*Pixels, bool) {
 
 var _ palate.Embedder = (*Pixels)(nil)
 
-// Name returns "pixels-v2" (or "pixels-v1").
-func (p *Pixels) Name() string {
-	if p.v1 {
-		return NameV1
-	}
-	return Name
+// recipes lists, by p.old, each recipe's name, version, length and number
+// of blocks.
+var recipes = [...]struct {
+	name, version string
+	dim, blocks   int
+}{
+	{Name, Version, Dim, len(blocks)},
+	{NameV1, VersionV1, DimV1, blocksV2 - 1},
+	{NameV2, VersionV2, DimV2, blocksV2},
 }
+
+// Name returns "pixels-v3" (or "pixels-v2", "pixels-v1").
+func (p *Pixels) Name() string { return recipes[p.old].name }
 
 // Version returns the recipe's version, stored beside its vectors.
-func (p *Pixels) Version() string {
-	if p.v1 {
-		return VersionV1
-	}
-	return Version
-}
+func (p *Pixels) Version() string { return recipes[p.old].version }
 
-// Dim returns the vector length: Dim, or DimV1 for pixels-v1.
-func (p *Pixels) Dim() int {
-	if p.v1 {
-		return DimV1
-	}
-	return Dim
-}
+// Dim returns the vector length: Dim, DimV2 or DimV1.
+func (p *Pixels) Dim() int { return recipes[p.old].dim }
 
 // Embed returns img's vector, a new slice of p.Dim() floats with unit L2
 // norm.
@@ -165,13 +178,13 @@ func (p *Pixels) EmbedTo(dst []float32, img image.Image) error {
 	s.foreground()
 	s.shape(v)
 	s.layout(v)
-	nb := len(blocks)
-	if p.v1 {
-		nb-- // the figure/ground block is the last
-	} else {
+	if p.old != 1 {
 		s.figureColour(v[offFigure : offFigure+figureDim])
 	}
-	finish(v, blocks[:nb])
+	if p.old == 0 {
+		s.structure(v[offStruct : offStruct+structDim])
+	}
+	finish(v, blocks[:recipes[p.old].blocks])
 	p.pool.Put(s)
 	return nil
 }
@@ -187,13 +200,18 @@ type scratch struct {
 	// Half-resolution HSV: hue in [0,6) (-1 for grey), saturation, value,
 	// chroma (max-min), each in [0,1].
 	hue, sat, val, chroma [half * half]float32
-	codes                 [full * full][2]uint8 // texture: LTP classes (up | down<<4), noise bin
-	fg                    [half * half]uint8    // foreground mask, 0 or 1
-	label                 [half * half]int16    // foreground region of each pixel, 0 for none
-	stack                 [half * half]int16    // flood-fill stack
-	comps                 []component           // foreground regions; label k is comps[k-1]
-	nfg                   int                   // foreground pixels
-	noiseSigma            float32               // estimated half-resolution noise, L*/100 units
+	codes                 [full * full][2]uint8          // texture: LTP classes (up | down<<4), noise bin
+	fg                    [half * half]uint8             // foreground mask, 0 or 1
+	label                 [half * half]int16             // foreground region of each pixel, 0 for none
+	stack                 [half * half]int16             // flood-fill stack
+	dt                    [half * half]int16             // distance transform of the major regions
+	lab2                  [half * half]int16             // labels of their cores
+	integral              [(full + 1) * (full + 1)]int32 // integral image of L
+	resp                  [full * full]float32           // spot response
+	comps                 []component                    // foreground regions; label k is comps[k-1]
+	nfg                   int                            // foreground pixels
+	noiseSigma            float32                        // estimated half-resolution noise, L*/100 units
+	bgRange               float32                        // lightness range of the backdrop's main colours (pixels-v3)
 
 	palette [256][4]uint8 // converted palette of a paletted source
 	row     []uint8       // one source row
@@ -230,11 +248,34 @@ var blocks = [...]Block{
 	{"layout/regions", offBlobs, blobDim, 0.5},
 	{"layout/region-shape", offBlobShape, blobShapeDim, 0.7},
 	{"colour/figure-ground", offFigure, figureDim, 1.5},
+	// pixels-v3's structure block, in parts; see structure.go.
+	{"structure/regions", offStruct + stRegions, stPeaks - stRegions, structWeight},
+	{"structure/peaks", offStruct + stPeaks, stCores - stPeaks, structWeight},
+	{"structure/cores", offStruct + stCores, stSym - stCores, structWeight},
+	{"structure/mirror", offStruct + stSym, stTilt - stSym, structWeight},
+	{"structure/tilt", offStruct + stTilt, stSpots - stTilt, structWeight},
+	{"structure/spots", offStruct + stSpots, stBackdrop - stSpots, structWeight},
+	{"structure/backdrop", offStruct + stBackdrop, stMain - stBackdrop, structWeight},
+	{"structure/main-colour", offStruct + stMain, stOutline - stMain, structWeight},
+	{"structure/outline", offStruct + stOutline, stSolid - stOutline, structWeight},
+	{"structure/solidity", offStruct + stSolid, stBumps - stSolid, structWeight},
+	{"structure/bumps", offStruct + stBumps, stCodes - stBumps, structWeight},
+	{"structure/codes", offStruct + stCodes, structDim - stCodes, structWeight},
 }
 
-// Blocks returns the pixels-v2 vector's layout (pixels-v1's is the same
-// without the last block), for ablations and reports that look at one kind
-// of feature at a time.
+// blocksV2 is the number of blocks in pixels-v2 (pixels-v1 has one fewer,
+// pixels-v3 all of them).
+const blocksV2 = 19
+
+// structWeight is the weight of every part of pixels-v3's structure block:
+// of 0.6, 1, 1.6 and 3, 0.6 gave the taste-world probe (TestWorldProbe) its
+// best R² overall (measured on an earlier, shorter version of the block); the block is long (238 floats) and its soft codes carry
+// much of its information in few entries.
+const structWeight = 0.6
+
+// Blocks returns the pixels-v3 vector's layout (pixels-v2's is the same
+// without the last block, pixels-v1's without the last two), for ablations
+// and reports that look at one kind of feature at a time.
 func Blocks() []Block {
 	b := blocks // a copy: callers cannot change the recipe
 	return b[:]

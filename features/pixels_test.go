@@ -151,17 +151,20 @@ func TestName(t *testing.T) {
 	for name, want := range map[string]struct {
 		dim     int
 		version string
-	}{"pixels-v2": {344, "2.0.0"}, "pixels-v1": {314, "1.0.0"}} {
+	}{"pixels-v3": {Dim, "3.0.0"}, "pixels-v2": {344, "2.0.0"}, "pixels-v1": {314, "1.0.0"}} {
 		p, ok := ByName(name)
 		if !ok || p.Name() != name || p.Dim() != want.dim || p.Version() != want.version {
 			t.Errorf("ByName(%q) = %v: name %q, dim %d, version %q", name, ok, p.Name(), p.Dim(), p.Version())
 		}
 	}
-	if got := NewPixels().Name(); got != "pixels-v2" {
+	if got := NewPixels().Name(); got != "pixels-v3" || Name != "pixels-v3" {
 		t.Errorf("NewPixels().Name() = %q", got)
 	}
-	if _, ok := ByName("pixels-v3"); ok {
-		t.Error("ByName accepted pixels-v3")
+	if got := (&Pixels{}).Name(); got != "pixels-v3" {
+		t.Errorf("the zero Pixels is %q", got)
+	}
+	if _, ok := ByName("pixels-v4"); ok {
+		t.Error("ByName accepted pixels-v4")
 	}
 }
 
@@ -170,7 +173,7 @@ func TestName(t *testing.T) {
 func TestV1IsV2WithoutFigure(t *testing.T) {
 	sc := baseScene()
 	for _, img := range []image.Image{sc.render(64), sc.render(128), uniform(8, 8, color.RGBA{40, 90, 200, 255})} {
-		v2, err := NewPixels().Embed(context.Background(), img)
+		v2, err := NewPixelsV2().Embed(context.Background(), img)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -197,6 +200,42 @@ func TestV1IsV2WithoutFigure(t *testing.T) {
 		}
 		if sc.sat > 0 && img.Bounds().Dx() > 8 && fig == 0 {
 			t.Error("pixels-v2's figure/ground block is all zero on a coloured scene")
+		}
+	}
+}
+
+// pixels-v2 is pixels-v3 without its last block (the structure block),
+// renormalised: the first 344 floats, weighted alike.
+func TestV2IsV3WithoutStructure(t *testing.T) {
+	sc := baseScene()
+	for _, img := range []image.Image{sc.render(64), sc.render(128), uniform(8, 8, color.RGBA{40, 90, 200, 255})} {
+		v3, err := NewPixels().Embed(context.Background(), img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v2, err := NewPixelsV2().Embed(context.Background(), img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(v2) != DimV2 || len(v3) != Dim {
+			t.Fatalf("lengths %d and %d, want %d and %d", len(v2), len(v3), DimV2, Dim)
+		}
+		var n2 float64
+		for _, x := range v3[:DimV2] {
+			n2 += float64(x) * float64(x)
+		}
+		k := 1 / math.Sqrt(n2)
+		for i := range v2 {
+			if d := math.Abs(float64(v2[i]) - k*float64(v3[i])); d > 1e-6 {
+				t.Fatalf("float %d: pixels-v2 %v, pixels-v3 renormalised %v", i, v2[i], k*float64(v3[i]))
+			}
+		}
+		var st float64
+		for _, x := range v3[DimV2:] {
+			st += math.Abs(float64(x))
+		}
+		if img.Bounds().Dx() > 8 && st == 0 {
+			t.Error("pixels-v3's structure block is all zero on a scene")
 		}
 	}
 }
@@ -440,6 +479,12 @@ func TestBlocksCoverVector(t *testing.T) {
 	}
 	if next != Dim {
 		t.Fatalf("blocks cover %d floats, Dim is %d", next, Dim)
+	}
+	for _, r := range recipes {
+		last := Blocks()[r.blocks-1]
+		if last.Offset+last.Len != r.dim {
+			t.Errorf("%s: its %d blocks cover %d floats, its Dim is %d", r.name, r.blocks, last.Offset+last.Len, r.dim)
+		}
 	}
 	Blocks()[0].Offset = 99
 	if Blocks()[0].Offset != 0 {

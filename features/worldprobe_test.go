@@ -2,8 +2,10 @@ package features_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"palate"
@@ -11,12 +13,57 @@ import (
 	"palate/world"
 )
 
-// What a linear probe reads from each built-in embedder on the taste
-// world's own pictures (open prompts, so every attribute varies): the main
-// hue family, the cosine of the hue and palette harmony, which pixels-v2's
-// figure/ground block was added for, and the subject, which it was not.
-// pixels-v2 must read hue and harmony clearly better than pixels-v1 and
-// lose nothing on the subject. Run with -v for the table.
+// probeTargets names the columns of worldProbeTargets: world.AttrVector's
+// dims and the shared quality.
+var probeTargets = func() []string {
+	names := []string{"hue cos", "hue sin", "saturation", "brightness", "contrast", "grain",
+		"harmony", "symmetry", "scale", "clutter", "count"}
+	for _, s := range world.Subjects {
+		names = append(names, "subject "+s)
+	}
+	for _, b := range world.Backgrounds {
+		names = append(names, "background "+b)
+	}
+	return append(names, "quality")
+}()
+
+// Indices into probeTargets.
+const (
+	ptHueCos   = 0
+	ptHarmony  = 6
+	ptSymmetry = 7
+	ptScale    = 8
+	ptClutter  = 9
+	ptCount    = 10
+	ptSubject  = 11
+)
+
+var ptBackground = ptSubject + len(world.Subjects)
+
+func worldProbeTargets(a world.Attrs) []float64 {
+	var y []float64
+	for _, x := range world.AttrVector(&a) {
+		y = append(y, float64(x))
+	}
+	return append(y, world.Quality(&a))
+}
+
+// probeResult is what a linear probe reads from one embedder: R² of each
+// target on held-out pictures, and the accuracy of the argmax over the
+// subject, background and hue-family outputs.
+type probeResult struct {
+	r2                      []float64
+	hueFam, subject, backgr float64
+}
+
+// What a linear ridge probe reads from each built-in embedder on the taste
+// world's own pictures (open prompts, so every attribute varies): R² of
+// every dim of world.AttrVector and of world.Quality, and the accuracy of
+// the hue family, subject and background. pixels-v2 must read hue and
+// harmony clearly better than pixels-v1 (its figure/ground block) and lose
+// nothing on the subject; pixels-v3 must lose nothing on any target against
+// pixels-v2 and read symmetry, scale, clutter and count clearly better (its
+// structure block). Run with -v for the table.
 func TestWorldProbe(t *testing.T) {
 	if testing.Short() {
 		t.Skip("renders 6000 pictures")
@@ -25,7 +72,7 @@ func TestWorldProbe(t *testing.T) {
 	r := rand.New(rand.NewPCG(31, 32))
 	open := world.OpenPrompt("")
 	attrs := make([]world.Attrs, nFit+nTest)
-	embs := []palate.Embedder{features.NewPixelsV1(), features.NewPixels()}
+	embs := []palate.Embedder{features.NewPixelsV1(), features.NewPixelsV2(), features.NewPixels()}
 	X := make([][][]float64, len(embs))
 	for i := range attrs {
 		var l world.Latent
@@ -48,63 +95,106 @@ func TestWorldProbe(t *testing.T) {
 			X[e] = append(X[e], x)
 		}
 	}
-	hueFamily := func(a world.Attrs) int { return int(a.Hue*8+0.5) % 8 }
-	type result struct{ hueFam, hueCos, harmony, subject float64 }
-	res := make([]result, len(embs))
+	Y := make([][]float64, len(attrs))
+	for i, a := range attrs {
+		y := worldProbeTargets(a)
+		// Hue family one-hot, after the targets.
+		fam := make([]float64, 8)
+		fam[int(a.Hue*8+0.5)%8] = 1
+		Y[i] = append(y, fam...)
+	}
+	nt := len(probeTargets)
+	res := make([]probeResult, len(embs))
 	for e := range embs {
-		acc := func(n int, get func(world.Attrs) int) float64 {
-			ys := make([][]float64, len(attrs))
-			for i, a := range attrs {
-				ys[i] = make([]float64, n)
-				ys[i][get(a)] = 1
+		W := features.Ridge(X[e][:nFit], Y[:nFit], 10)
+		pred := make([][]float64, nTest)
+		for i := range pred {
+			pred[i] = make([]float64, len(W))
+			for k, w := range W {
+				pred[i][k] = features.Dot(w, X[e][nFit+i])
 			}
-			W := features.Ridge(X[e][:nFit], ys[:nFit], 10)
+		}
+		r2 := make([]float64, nt)
+		for k := range nt {
+			var mean, res, tot float64
+			for i := range nTest {
+				mean += Y[nFit+i][k] / nTest
+			}
+			for i := range nTest {
+				y := Y[nFit+i][k]
+				res += (y - pred[i][k]) * (y - pred[i][k])
+				tot += (y - mean) * (y - mean)
+			}
+			r2[k] = 1 - res/tot
+		}
+		acc := func(lo, n int) float64 {
 			right := 0
-			for i := nFit; i < len(attrs); i++ {
-				best, arg := math.Inf(-1), 0
-				for k, w := range W {
-					if s := features.Dot(w, X[e][i]); s > best {
-						best, arg = s, k
+			for i := range nTest {
+				arg, truth := 0, 0
+				for k := range n {
+					if pred[i][lo+k] > pred[i][lo+arg] {
+						arg = k
+					}
+					if Y[nFit+i][lo+k] == 1 {
+						truth = k
 					}
 				}
-				if arg == get(attrs[i]) {
+				if arg == truth {
 					right++
 				}
 			}
 			return float64(right) / nTest
 		}
-		r2 := func(get func(world.Attrs) float64) float64 {
-			ys := make([][]float64, len(attrs))
-			var mean float64
-			for i, a := range attrs {
-				ys[i] = []float64{get(a)}
-				if i >= nFit {
-					mean += get(a) / nTest
-				}
-			}
-			W := features.Ridge(X[e][:nFit], ys[:nFit], 10)
-			var res, tot float64
-			for i := nFit; i < len(attrs); i++ {
-				d := ys[i][0] - features.Dot(W[0], X[e][i])
-				res += d * d
-				tot += (ys[i][0] - mean) * (ys[i][0] - mean)
-			}
-			return 1 - res/tot
-		}
-		res[e] = result{
-			hueFam:  acc(8, hueFamily),
-			hueCos:  r2(func(a world.Attrs) float64 { return math.Cos(2 * math.Pi * a.Hue) }),
-			harmony: r2(func(a world.Attrs) float64 { return a.Harmony }),
-			subject: acc(len(world.Subjects), func(a world.Attrs) int { return a.Subject }),
-		}
-		t.Logf("%s: hue family %.3f, R² hue cosine %.3f, R² harmony %.3f, subject %.3f",
-			embs[e].Name(), res[e].hueFam, res[e].hueCos, res[e].harmony, res[e].subject)
+		res[e] = probeResult{r2: r2, hueFam: acc(nt, 8),
+			subject: acc(ptSubject, len(world.Subjects)), backgr: acc(ptBackground, len(world.Backgrounds))}
 	}
-	v1, v2 := res[0], res[1]
-	if v2.hueFam < v1.hueFam+0.1 || v2.hueCos < v1.hueCos+0.1 || v2.harmony < v1.harmony+0.1 {
-		t.Errorf("pixels-v2 does not read hue and harmony clearly better than pixels-v1: %+v against %+v", v2, v1)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-20s", "R² / accuracy")
+	for _, emb := range embs {
+		fmt.Fprintf(&b, " %9s", emb.Name())
+	}
+	row := func(name string, get func(probeResult) float64) {
+		fmt.Fprintf(&b, "\n%-20s", name)
+		for _, r := range res {
+			fmt.Fprintf(&b, " %9.3f", get(r))
+		}
+	}
+	for k, name := range probeTargets {
+		row(name, func(r probeResult) float64 { return r.r2[k] })
+	}
+	row("hue family acc", func(r probeResult) float64 { return r.hueFam })
+	row("subject acc", func(r probeResult) float64 { return r.subject })
+	row("background acc", func(r probeResult) float64 { return r.backgr })
+	t.Log("\n" + b.String())
+
+	v1, v2, v3 := res[0], res[1], res[2]
+	if v2.hueFam < v1.hueFam+0.1 || v2.r2[ptHueCos] < v1.r2[ptHueCos]+0.1 || v2.r2[ptHarmony] < v1.r2[ptHarmony]+0.1 {
+		t.Errorf("pixels-v2 does not read hue and harmony clearly better than pixels-v1: hue family %.3f against %.3f, R² hue cosine %.3f against %.3f, harmony %.3f against %.3f",
+			v2.hueFam, v1.hueFam, v2.r2[ptHueCos], v1.r2[ptHueCos], v2.r2[ptHarmony], v1.r2[ptHarmony])
 	}
 	if v2.subject < v1.subject-0.02 {
 		t.Errorf("pixels-v2 reads the subject worse than pixels-v1: %.3f against %.3f", v2.subject, v1.subject)
+	}
+	for k, name := range probeTargets {
+		if !(v3.r2[k] >= v2.r2[k]-0.02) { // NaN fails too
+			t.Errorf("pixels-v3 reads %s worse than pixels-v2: R² %.3f against %.3f", name, v3.r2[k], v2.r2[k])
+		}
+	}
+	for _, c := range []struct {
+		name   string
+		v3, v2 float64
+	}{{"hue family", v3.hueFam, v2.hueFam}, {"subject", v3.subject, v2.subject}, {"background", v3.backgr, v2.backgr}} {
+		if !(c.v3 >= c.v2-0.02) {
+			t.Errorf("pixels-v3 reads the %s worse than pixels-v2: accuracy %.3f against %.3f", c.name, c.v3, c.v2)
+		}
+	}
+	weak := []int{ptSymmetry, ptClutter, ptCount, ptScale}
+	var m2, m3 float64
+	for _, k := range weak {
+		m2 += v2.r2[k] / float64(len(weak))
+		m3 += v3.r2[k] / float64(len(weak))
+	}
+	if !(m3 >= m2+0.05) {
+		t.Errorf("pixels-v3 does not read symmetry, clutter, count and scale clearly better than pixels-v2: mean R² %.3f against %.3f", m3, m2)
 	}
 }

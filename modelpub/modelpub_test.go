@@ -25,7 +25,7 @@ func TestPackOpenRoundTrip(t *testing.T) {
 	if !regexp.MustCompile(`^\d{8}T\d{4}-[0-9a-f]{8}$`).MatchString(rec.Version) {
 		t.Errorf("version %q", rec.Version)
 	}
-	if rec.Embedder != "pixels-v2" || len(rec.Summary) == 0 {
+	if rec.Embedder != "pixels-v3" || len(rec.Summary) == 0 {
 		t.Errorf("record %+v", rec)
 	}
 	again, err := Pack(dir)

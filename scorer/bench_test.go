@@ -7,14 +7,15 @@ import (
 	"syscall"
 	"testing"
 
+	"palate/features"
 	"palate/model"
 )
 
 // benchScorer is the default model (model.DefaultConfig) on the built-in
-// pixels-v2 embedder (344 floats) and hashbow-v1 prompts (64).
+// pixels-v3 embedder (features.Dim floats) and hashbow-v1 prompts (64).
 func benchScorer(b *testing.B) (*Scorer, model.Config) {
 	cfg := model.DefaultConfig()
-	cfg.ImageDim = 344
+	cfg.ImageDim = features.Dim
 	s, err := New(testCheckpoint(b, cfg, 1), Options{})
 	if err != nil {
 		b.Fatal(err)

@@ -64,7 +64,7 @@ func TestBadInput(t *testing.T) {
 		"image and embedding":    {"POST", "/v1/images", fmt.Sprintf(`{"id":"x","image":%q,"embedding":[1]}`, b64(pngOf(t, 4, 4, 1))), 400, palate.EINVALID, `not both`},
 		"neither":                {"POST", "/v1/images", `{"id":"x","prompt":"p"}`, 400, palate.EINVALID, `give image`},
 		"embedding no embedder":  {"POST", "/v1/images", `{"id":"x","embedding":[1,2]}`, 400, palate.EINVALID, `embedder: required`},
-		"embedding wrong dim":    {"POST", "/v1/images", `{"id":"x","embedding":[1,2],"embedder":"pixels-v2"}`, 400, palate.EINVALID, `embedding: 2 values`},
+		"embedding wrong dim":    {"POST", "/v1/images", `{"id":"x","embedding":[1,2],"embedder":"pixels-v3"}`, 400, palate.EINVALID, `embedding: 2 values`},
 		"bad base64":             {"POST", "/v1/images", `{"id":"x","image":"!!!"}`, 400, palate.EINVALID, `image: not valid base64`},
 		"not a picture":          {"POST", "/v1/images", fmt.Sprintf(`{"id":"x","image":%q}`, b64([]byte("hello world"))), 400, palate.EINVALID, `image: unknown image format`},
 		"pixel bomb":             {"POST", "/v1/images", fmt.Sprintf(`{"items":[{"id":"ok","embedding":[1],"embedder":"e"},{"id":"x","image":%q}]}`, b64(hugePNG())), 413, palate.ETOOLARGE, `items[1].image: png image is 100000x100000`},

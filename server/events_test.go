@@ -158,7 +158,7 @@ func TestHotSwapUnderLoad(t *testing.T) {
 	if after.Results[0].Score == before.Results[0].Score {
 		t.Fatal("the new model gives the old model's scores: contexts of the old model were reused")
 	}
-	if got := counterMatch(t, e, `palate_model_info\{embedder="pixels-v2",version="`+records[1].Version+`"\} 1`); !got {
+	if got := counterMatch(t, e, `palate_model_info\{embedder="pixels-v3",version="`+records[1].Version+`"\} 1`); !got {
 		t.Fatal("model info gauge does not show the new version")
 	}
 }
@@ -234,7 +234,7 @@ func TestMetrics(t *testing.T) {
 		`palate_http_request_duration_seconds_bucket{code="200",route="POST /v1/users/{user}/rank",le="+Inf"} 3`,
 		`palate_scores_total 6`,
 		`palate_records_inserted_total{kind="image"} 4`,
-		`palate_model_info{embedder="pixels-v2",version="` + records[0].Version + `"} 1`,
+		`palate_model_info{embedder="pixels-v3",version="` + records[0].Version + `"} 1`,
 		`palate_context_cache_total{result="hit"} 2`,
 		`palate_context_cache_users 1`,
 		`go_goroutines`,

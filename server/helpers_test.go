@@ -135,7 +135,7 @@ func pngOf(t testing.TB, w, h int, seed uint64) []byte {
 	return b.Bytes()
 }
 
-// vec returns a random unit-ish vector of pixels-v2's dimension.
+// vec returns a random unit-ish vector of pixels-v3's dimension.
 func vec(seed uint64) []float32 {
 	rng := rand.New(rand.NewPCG(seed, 2))
 	v := make([]float32, features.Dim)
@@ -145,7 +145,7 @@ func vec(seed uint64) []float32 {
 	return v
 }
 
-// seedImages adds n images "img0".."img{n-1}" with pixels-v2 vectors.
+// seedImages adds n images "img0".."img{n-1}" with pixels-v3 vectors.
 func (e *env) seedImages(n int) {
 	e.t.Helper()
 	items := make([]api.Image, n)

@@ -91,7 +91,7 @@ func (l Limits) resolve() Limits {
 type Config struct {
 	// Store is where records and published models live. Required.
 	Store palate.Store
-	// Embedder embeds uploaded pictures (pixels-v2 when nil). It should be
+	// Embedder embeds uploaded pictures (pixels-v3 when nil). It should be
 	// the model's embedder, or uploads cannot be ranked.
 	Embedder palate.Embedder
 	// ModelDir, when set, is a checkpoint directory to serve; published

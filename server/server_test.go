@@ -41,7 +41,7 @@ func TestRecordAndRank(t *testing.T) {
 	img, _, _ := features.Decode(strings.NewReader(string(pic)), features.Limits{})
 	want, _ := features.NewPixels().Embed(ctx, img)
 	if !slices.Equal(stored[0], want) {
-		t.Fatal("the stored vector of an uploaded picture is not its pixels-v2 embedding")
+		t.Fatal("the stored vector of an uploaded picture is not its pixels-v3 embedding")
 	}
 
 	if code, out := e.do("POST", "/v1/comparisons", "", `{"id":"c1","user":"ann","image_0":"img0","image_1":"img1","label_0":1,"time":"2026-11-01T12:00:00Z"}`); code != 200 {

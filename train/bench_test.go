@@ -6,14 +6,15 @@ import (
 	"testing"
 	"time"
 
+	"palate/features"
 	"palate/model"
 )
 
 // benchConfig is the model the benchmarks measure: the default model on the
-// built-in pixels-v2 embedder (344 floats) and hashbow-v1 prompts.
+// built-in pixels-v3 embedder (features.Dim floats) and hashbow-v1 prompts.
 func benchConfig() model.Config {
 	cfg := model.DefaultConfig()
-	cfg.ImageDim = 344
+	cfg.ImageDim = features.Dim
 	return cfg
 }
 

@@ -29,8 +29,9 @@ import (
 type GuidanceOptions struct {
 	// Data is a taste world (it needs world.json and its truth files).
 	Data string
-	// Model is the palate checkpoint that guides; it must read pixels-v2
-	// embeddings, which is what the generated pictures are embedded with.
+	// Model is the palate checkpoint that guides; it must read the
+	// built-in embedder's (features.Name, pixels-v3) embeddings, which is
+	// what the generated pictures are embedded with.
 	Model string
 	// People is how many seen and how many unseen people are judged (those
 	// with at least K pairs; all of them when fewer) [50].
@@ -278,7 +279,7 @@ func Guidance(ctx context.Context, opt GuidanceOptions) (*GuidanceResult, error)
 		fmt.Sprintf("Judges: palate `%s`; the non-personal scorer fitted here (seed %d); the centroid; the oracle is the person's true utility (a reference, not a method). Spearman: the prompt method's estimated phrase effects against the person's true effects of the same phrases over %d common latents.",
 			opt.Model, opt.Seed, opt.TruthLatents),
 		fmt.Sprintf("Latent search's negative-feedback weight: %s.", avoidNote(opt.Avoid)),
-		fmt.Sprintf("Seconds per guided picture are wall time with %d trials running at once on %d threads (generation, pixels-v2 embedding, scoring).", opt.Workers, runtime.GOMAXPROCS(0)),
+		fmt.Sprintf("Seconds per guided picture are wall time with %d trials running at once on %d threads (generation, %s embedding, scoring).", opt.Workers, runtime.GOMAXPROCS(0), features.Name),
 	)
 	logf("done")
 	return res, nil

@@ -54,7 +54,7 @@ type Options struct {
 	// are computed from its truth.
 	Data string
 	// Embedder names the embeddings palate and the baselines read
-	// ["pixels-v2"].
+	// [features.Name: pixels-v3].
 	Embedder string
 	// Model, when set, is a checkpoint evaluated as palate/full (one
 	// seed); no palate variant is trained.
@@ -105,7 +105,7 @@ type Options struct {
 	// GuidancePeople, when positive, adds the generation-guidance
 	// measurement (see Guidance) with that many seen and unseen people,
 	// guided by palate/full's first seed; it needs a taste world and the
-	// pixels-v2 embedder, and is skipped with a note otherwise [0: off].
+	// built-in embedder (features.Name), and is skipped with a note otherwise [0: off].
 	GuidancePeople int
 	// GuidancePrompts is how many prompts each guided person writes [2].
 	GuidancePrompts int
@@ -116,7 +116,7 @@ func (o *Options) fill() error {
 		return palate.Errorf(palate.EINVALID, "bench: no dataset directory")
 	}
 	if o.Embedder == "" {
-		o.Embedder = "pixels-v2"
+		o.Embedder = features.Name
 	}
 	if o.Seeds <= 0 {
 		o.Seeds = 3

@@ -13,6 +13,7 @@ import (
 	"palate"
 	"palate/bench"
 	"palate/bench/suite"
+	"palate/features"
 )
 
 func init() {
@@ -35,7 +36,7 @@ them as JSON (--json), Markdown tables (--markdown) and SVG plots (--plots).
 The full bench took 72 to 82 minutes on 2 cores for a 600-person world
 (with other jobs beside it); palate's runs train --train-parallel at a
 time, each on one core. --quick trains only full, no-cp and k=0, with one seed and ` + fmt.Sprint(suite.QuickSteps) + `
-steps each, in under 10 minutes. On a taste world read through pixels-v2 it
+steps each, in under 10 minutes. On a taste world read through pixels-v3 it
 also measures generation guidance (win rates of guided pictures, judged by
 the simulated people), guided by palate/full's first seed: 12 seen and 12
 unseen people with 2 prompts each with --quick. Progress goes to stderr.`,
@@ -44,7 +45,7 @@ unseen people with 2 prompts each with --quick. Progress goes to stderr.`,
 			modelDir := fs.String("model", "", "checkpoint `directory` to evaluate as palate/full instead of training")
 			seeds := fs.Int("seeds", 0, "seeds for palate/full and the seeded baselines (0: 3, or 1 with --quick)")
 			quick := fs.Bool("quick", false, "reduced bench: one seed, variants full, no-cp and k=0, fewer steps")
-			embedder := fs.String("embedder", "pixels-v2", "which embeddings of the dataset to read")
+			embedder := fs.String("embedder", features.Name, "which embeddings of the dataset to read")
 			steps := fs.Int("steps", 0, fmt.Sprintf("most training steps per palate run (0: %d, or %d with --quick)", suite.DefaultSteps, suite.QuickSteps))
 			variants := fs.String("variants", "", "comma-separated palate variants to train (default: all, or full,no-cp,k=0 with --quick)")
 			jsonOut := fs.String("json", "", "write the report as JSON to this `file`")

@@ -12,9 +12,10 @@ import (
 	"palate/world"
 )
 
-// A demo directory whose world was built before pixels-v2 (it has only
-// pixels-v1 vectors) is refused with a message that says what to remove,
-// rather than served with vectors the model and server do not read.
+// A demo directory whose world was built before pixels-v3 (it has only
+// pixels-v1 and pixels-v2 vectors) is refused with a message that says
+// what to remove, rather than served with vectors the model and server do
+// not read.
 func TestDemoRefusesOldWorld(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "world")
 	if err := os.MkdirAll(filepath.Join(dir, "embeddings"), 0o755); err != nil {
@@ -29,6 +30,8 @@ func TestDemoRefusesOldWorld(t *testing.T) {
 		world.WorldFile:                b,
 		"embeddings/pixels-v1.json":    []byte(`{}`),
 		"embeddings/pixels-v1.f32":     nil,
+		"embeddings/pixels-v2.json":    []byte(`{}`),
+		"embeddings/pixels-v2.f32":     nil,
 		"embeddings/unrelated-note.md": []byte("x"),
 	} {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
@@ -37,12 +40,12 @@ func TestDemoRefusesOldWorld(t *testing.T) {
 	}
 	env := &Env{Stdout: io.Discard, Stderr: io.Discard}
 	_, err = loadOrBuildWorld(context.Background(), cfg, dir, env)
-	if err == nil || !strings.Contains(err.Error(), "no pixels-v2 vectors") || !strings.Contains(err.Error(), "[pixels-v1]") ||
+	if err == nil || !strings.Contains(err.Error(), "no pixels-v3 vectors") || !strings.Contains(err.Error(), "[pixels-v1 pixels-v2]") ||
 		!strings.Contains(err.Error(), "remove the demo directory "+filepath.Dir(dir)) {
 		t.Fatalf("old world: %v", err)
 	}
-	// With a pixels-v2 table it is reused.
-	for _, f := range []string{"pixels-v2.json", "pixels-v2.f32"} {
+	// With a pixels-v3 table it is reused.
+	for _, f := range []string{"pixels-v3.json", "pixels-v3.f32"} {
 		if err := os.WriteFile(filepath.Join(dir, "embeddings", f), nil, 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -31,7 +31,7 @@ PATH.json (or --onnx-config FILE), e.g. {"name": "clip-vit-b32", "preset":
 name.`,
 		setup: func(fs *flag.FlagSet) func(context.Context, *Env) error {
 			data := fs.String("data", "", "dataset `directory`")
-			name := fs.String("embedder", "pixels-v2", "embedder `name`, or onnx:MODEL.onnx")
+			name := fs.String("embedder", features.Name, "embedder `name`, or onnx:MODEL.onnx")
 			onnxConfig := fs.String("onnx-config", "", "preprocessing config `file` for onnx:MODEL (default MODEL.json)")
 			workers := fs.Int("workers", runtime.NumCPU(), "parallel decoders")
 			return func(ctx context.Context, env *Env) error {
@@ -62,7 +62,7 @@ name.`,
 // onnxPrefix marks an ONNX model path in an embedder name.
 const onnxPrefix = "onnx:"
 
-// embedderFor returns the embedder called name: pixels-v2, pixels-v1, or
+// embedderFor returns the embedder called name: pixels-v3, pixels-v2, pixels-v1, or
 // onnx:MODEL.onnx with its config in MODEL.onnx.json. With allowNone,
 // "none" gives a nil embedder.
 func embedderFor(name string, allowNone bool) (palate.Embedder, error) {
@@ -85,7 +85,7 @@ func openEmbedder(name string, allowNone bool, onnxConfig string) (palate.Embedd
 		}
 		return onnx.Open(path, onnx.Options{Sidecar: onnxConfig})
 	}
-	return nil, palate.Errorf(palate.EINVALID, "unknown embedder %q; known: %s, %s, onnx:MODEL.onnx", name, features.Name, features.NameV1)
+	return nil, palate.Errorf(palate.EINVALID, "unknown embedder %q; known: %s, %s, %s, onnx:MODEL.onnx", name, features.Name, features.NameV2, features.NameV1)
 }
 
 // embedderVersion is the version stored with an embedder's table.

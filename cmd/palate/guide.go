@@ -43,7 +43,7 @@ the person's whole history in --data), the non-personal scorer (fitted on
 
 The generator is the taste world's renderer when --data is a taste world,
 or an AUTOMATIC1111/Forge server given by --a1111 URL (its pictures are
-embedded with pixels-v2 for the judges).
+embedded with pixels-v3, the built-in embedder, for the judges).
 
 With --measure it instead measures guidance on the taste world --data: for
 --people seen and unseen people (their 8-pair Table-1 history) and --prompts
@@ -152,7 +152,7 @@ type guideSummary struct {
 }
 
 func guideOne(ctx context.Context, env *Env, a guideArgs) error {
-	// The judge and the history data, read with pixels-v2 embeddings (what
+	// The judge and the history data, read with pixels-v3 embeddings (what
 	// the generated pictures are embedded with).
 	px := features.NewPixels()
 	var judge guide.Judge

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"palate/features"
 )
 
 func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -47,7 +49,7 @@ func TestWorldCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("world exited %d: %s", code, stderr)
 	}
-	for _, want := range []string{"12 people in 2 taste groups", "oracle", "group oracle", "global oracle", "pixels-v2"} {
+	for _, want := range []string{"12 people in 2 taste groups", "oracle", "group oracle", "global oracle", features.Name} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("summary lacks %q:\n%s", want, stdout)
 		}

@@ -171,7 +171,7 @@ func TestONNXEndToEnd(t *testing.T) {
 			t.Fatalf("candidate %d: the API scores %v, the scorer %v", i, r.Score, want[i])
 		}
 	}
-	// Pictures are embedded with the server's embedder (pixels-v2), which
+	// Pictures are embedded with the server's embedder (pixels-v3), which
 	// this model does not read: the server says so.
 	png, err := os.ReadFile(filepath.Join(dir, ds.Images[0].Path))
 	if err != nil {
@@ -189,7 +189,7 @@ func TestONNXEndToEnd(t *testing.T) {
 
 	// A model trained on the ONNX table refuses another embedder's vectors.
 	if err := sc.CheckEmbedder(features.Name, features.Dim); err == nil || !strings.Contains(err.Error(), "tiny-vit") {
-		t.Fatalf("checkpoint of tiny-vit accepted pixels-v2: %v", err)
+		t.Fatalf("checkpoint of tiny-vit accepted %s: %v", features.Name, err)
 	}
 	if code, _, errOut := run(t, "score", "--model", ck, "--data", dir, "--user", comp.User, "--images", "x"); code != 1 || !strings.Contains(errOut, `"x"`) {
 		t.Fatalf("score of an unknown image: exit %d, %s", code, errOut)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"palate/features"
 	"palate/server"
 )
 
@@ -44,7 +45,7 @@ Ctrl-C stops it after the requests in flight.`,
 			generated := fs.String("generated", "", "`directory` for pictures the server generates (default: beside a sqlite database, else a temporary directory)")
 			textEmb := fs.String("text-embedder", "", textEmbedderUsage)
 			bench := fs.String("bench", "", "bench report `file` (palate bench --json) shown by GET /v1/model")
-			embName := fs.String("embedder", "pixels-v2", "embedder `name` for uploaded and generated pictures (pixels-v2, pixels-v1 or onnx:MODEL.onnx): the one the model was trained on")
+			embName := fs.String("embedder", features.Name, "embedder `name` for uploaded and generated pictures (pixels-v3, pixels-v2, pixels-v1 or onnx:MODEL.onnx): the one the model was trained on")
 			return func(ctx context.Context, env *Env) error {
 				emb, err := embedderFor(*embName, false)
 				if err != nil {

@@ -128,7 +128,7 @@ func TestServeRefusals(t *testing.T) {
 		"sqlite missing directory":  {[]string{"serve", "--db", "sqlite:" + filepath.Join(t.TempDir(), "no", "x.db")}, 1, "unable to open database file"},
 		"bad db":                    {[]string{"serve", "--db", "mysql://x"}, 1, `store URL "mysql://x"`},
 		"bad model":                 {[]string{"serve", "--db", "mem:", "--model", t.TempDir()}, 1, "manifest"},
-		"unknown embedder":          {[]string{"serve", "--db", "mem:", "--embedder", "pixels-v9"}, 1, `unknown embedder "pixels-v9"; known: pixels-v2, pixels-v1`},
+		"unknown embedder":          {[]string{"serve", "--db", "mem:", "--embedder", "pixels-v9"}, 1, `unknown embedder "pixels-v9"; known: pixels-v3, pixels-v2, pixels-v1`},
 		"publish mem":               {[]string{"model", "publish", "--db", "mem:", "--model", dir}, 0, "published model"},
 		"publish no model":          {[]string{"model", "publish", "--db", "mem:"}, 2, "--model is required"},
 		"publish bad flag":          {[]string{"model", "publish", "--bogus"}, 2, "bogus"},

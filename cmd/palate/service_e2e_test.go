@@ -23,7 +23,7 @@ import (
 	"palate/postgres/pgtest"
 )
 
-// e2eWorld builds a tiny world with PNGs and its pixels-v2 table through
+// e2eWorld builds a tiny world with PNGs and its pixels-v3 table through
 // `palate world`, and returns its directory and dataset.
 func e2eWorld(t *testing.T) (string, *dataset.Dataset) {
 	t.Helper()
@@ -450,7 +450,7 @@ func testServiceEndToEnd(t *testing.T, db string) {
 			t.Errorf("metrics count %d requests %s with %s; want at least %d", n, wc.route, wc.code, wc.min)
 		}
 	}
-	for _, want := range []string{"palate_scores_total", `palate_model_info{embedder="pixels-v2",version="` + ready.Model + `"} 1`,
+	for _, want := range []string{"palate_scores_total", `palate_model_info{embedder="` + features.Name + `",version="` + ready.Model + `"} 1`,
 		`palate_records_inserted_total{kind="vote"}`, `palate_context_cache_total{result="hit"}`} {
 		if !strings.Contains(text, want) {
 			t.Errorf("metrics lack %q", want)

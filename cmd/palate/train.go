@@ -12,6 +12,7 @@ import (
 
 	"palate"
 	"palate/dataset"
+	"palate/features"
 	"palate/history"
 	"palate/model"
 	"palate/onnx"
@@ -35,7 +36,7 @@ train.DataOptions (see the README); flags override the file.`,
 			data := fs.String("data", "", "dataset `directory`")
 			out := fs.String("out", "", "checkpoint `directory` to write")
 			config := fs.String("config", "", "JSON `file` with model, train and data options")
-			embedder := fs.String("embedder", "pixels-v2", "which embeddings of the dataset to train on")
+			embedder := fs.String("embedder", features.Name, "which embeddings of the dataset to train on")
 			textEmb := fs.String("text-embedder", model.HashBOWName, "prompt embedder: "+model.HashBOWName+" or onnx:TEXT.onnx (with its tokenizer.json)")
 			steps := fs.Int("steps", 0, "most optimizer steps (0: the config's or the default)")
 			mode := fs.String("mode", "", "joint or two-stage (default joint)")

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"palate"
+	"palate/features"
 	"palate/world"
 )
 
@@ -24,7 +25,7 @@ test comparisons. --config is a JSON file whose keys override the defaults
 		setup: func(fs *flag.FlagSet) func(context.Context, *Env) error {
 			config := fs.String("config", "", "world config JSON `file` (default: the built-in defaults)")
 			out := fs.String("out", "", "output `directory` (must not exist or be empty)")
-			embedder := fs.String("embedder", "pixels-v2", "embedder run on every picture as it is made, or \"none\"")
+			embedder := fs.String("embedder", features.Name, "embedder run on every picture as it is made, or \"none\"")
 			return func(ctx context.Context, env *Env) error {
 				if *out == "" {
 					return usagef("--out is required")

@@ -12,7 +12,7 @@ import (
 	"palate/train"
 )
 
-// Config is a small model over pixels-v2 image vectors and 16-float
+// Config is a small model over pixels-v3 image vectors and 16-float
 // prompts, so uploads embedded by the built-in embedder can be scored.
 func Config() model.Config {
 	cfg := model.DefaultConfig()
@@ -26,7 +26,7 @@ func Config() model.Config {
 }
 
 // New returns an untrained checkpoint of Config with weights drawn from
-// seed, labelled as trained on pixels-v2 and hashbow-v1.
+// seed, labelled as trained on pixels-v3 and hashbow-v1.
 func New(seed uint64) (*train.Checkpoint, error) {
 	cfg := Config()
 	o := train.DefaultOptions()
