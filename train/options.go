@@ -72,8 +72,9 @@ type Options struct {
 	// MinLRFraction is the final rate as a fraction of the peak. Default 0.05.
 	MinLRFraction float64 `json:"min_lr_fraction"`
 	// WeightDecay is AdamW's decoupled decay, applied to weight matrices only
-	// (model.ParamSpec.Decay). Default 0.1 (stronger than usual: a few
-	// thousand noisy pairs overfit quickly); negative means none.
+	// (model.ParamSpec.Decay). Default 1, far stronger than usual: a few
+	// thousand noisy pairs overfit quickly (measured with model.Config's
+	// Dropout, whose doc has the numbers); negative means none.
 	WeightDecay float64 `json:"weight_decay"`
 	// Beta1, Beta2 and Epsilon are Adam's constants. Defaults 0.9, 0.999, 1e-8.
 	Beta1   float64 `json:"beta1"`
@@ -187,7 +188,7 @@ func (o *Options) fill() {
 		o.MinLRFraction = 0.05
 	}
 	if o.WeightDecay == 0 {
-		o.WeightDecay = 0.1
+		o.WeightDecay = 1
 	}
 	if o.Beta1 == 0 {
 		o.Beta1 = 0.9
