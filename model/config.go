@@ -116,18 +116,6 @@ type Config struct {
 	// shared quality, at the base stage's low cost per step. Default
 	// false; see docs/BENCHMARKS.md.
 	BasePersonal bool `json:"base_personal"`
-	// TasteSteps refines the personal weights read by the taste and group
-	// heads with this many gradient steps on the history's own
-	// Bradley–Terry log-likelihood over the base features, under a
-	// Gaussian prior centred on the heads' estimate: t ← t + η·(Σ_pairs
-	// (1 − σ(Δφ·(w_base + t)))·Δφ − λ·(t − t₀)), with the step η and the
-	// prior precision λ learnt. The heads read the history in one pass (an
-	// average), which cannot weigh one comparison against another; the
-	// steps move the weights toward what a per-person logistic regression
-	// on the same features would fit, as the per-user linear baseline does
-	// on raw embeddings, at a cost per step of one pass over the history's
-	// pair features. Needs the taste or group head. Default 0 (none).
-	TasteSteps int `json:"taste_steps"`
 	// PairDiff adds to both history tokens of a comparison a projection of
 	// the difference between its preferred and its other image, so the model
 	// sees which image beat which, not only a set of liked and a set of
@@ -223,10 +211,6 @@ func (c Config) Validate() error {
 		return bad("taste_head", c.TasteHead, "false when base_hidden is 0 (it reads the base head's features)")
 	case c.GroupHead && c.BaseHidden == 0:
 		return bad("group_head", c.GroupHead, "false when base_hidden is 0 (it reads the base head's features)")
-	case c.TasteSteps < 0:
-		return bad("taste_steps", c.TasteSteps, ">= 0")
-	case c.TasteSteps > 0 && !c.personal():
-		return bad("taste_steps", c.TasteSteps, "0 without the taste or group head (it refines their weights)")
 	}
 	return nil
 }

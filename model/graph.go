@@ -440,33 +440,7 @@ func historyTaste(scope *mlm.Scope, cfg Config, histN, histText, head, tokens *N
 			taste = Add(taste, w)
 		}
 	}
-	if cfg.TasteSteps > 0 {
-		taste = refineTaste(scope, cfg.TasteSteps, taste, pairPhi, head)
-	}
 	return taste, posterior
-}
-
-// refineTaste takes steps gradient steps from the heads' weights t₀
-// [B, Hb] on the history's Bradley–Terry log-likelihood, Σ over its pairs
-// (head [B, H]) of log σ(Δφ·(w_base + t)) with Δφ = pairPhi [B, H, Hb],
-// plus the log of a Gaussian prior λ/2·‖t − t₀‖² (Config.TasteSteps). The
-// step η and precision λ are learnt on a log scale. An empty history keeps
-// t₀.
-func refineTaste(scope *mlm.Scope, steps int, t0, pairPhi, head *Node) *Node {
-	g := pairPhi.Graph()
-	eta := Exp(param(scope, g, "taste/log_step"))
-	lambda := Exp(param(scope, g, "taste/log_prior"))
-	base := dense(pairPhi, param(scope, g, "base/w2"), nil) // [B, H, 1]
-	base = Squeeze(base, -1)                                // [B, H]
-	t := t0
-	for range steps {
-		margin := Add(Einsum("bhf,bf->bh", pairPhi, t), base) // [B, H]
-		miss := Mul(Sigmoid(Neg(margin)), head)               // 1 − σ on pairs, 0 elsewhere
-		grad := Einsum("bh,bhf->bf", miss, pairPhi)           // [B, Hb]
-		grad = Sub(grad, Mul(lambda, Sub(t, t0)))
-		t = Add(t, Mul(eta, grad))
-	}
-	return t
 }
 
 // tasteVector infers a person's weights over the base features from their

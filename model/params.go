@@ -107,11 +107,6 @@ func Params(cfg Config) []ParamSpec {
 			add("taste/b1", 0, 0, false, h)
 			add("taste/w2", 0.02/math.Sqrt(float64(h)), 0, true, h, h)
 		}
-		if cfg.TasteSteps > 0 {
-			// Logarithms of the refinement's step and prior precision.
-			add("taste/log_step", 0, float32(math.Log(0.05)), false)
-			add("taste/log_prior", 0, 0, false)
-		}
 		if cfg.groupHead() {
 			// Columns 0..h-1 give a token's weights over φ, column h its
 			// prior logit.
@@ -125,8 +120,6 @@ func Params(cfg Config) []ParamSpec {
 // the personal heads' that the base stage trains under Config.BasePersonal.
 func baseStagePersonal(cfg Config, path string) bool {
 	switch {
-	case strings.HasPrefix(path, "taste/log_"):
-		return true // the refinement serves whichever head is trained here
 	case strings.HasPrefix(path, "taste/"):
 		return cfg.TasteHead
 	case strings.HasPrefix(path, "group/"), path == "pref/tokens":
