@@ -171,71 +171,54 @@ func TestName(t *testing.T) {
 // pixels-v1 is pixels-v2 without its last block (the figure/ground
 // colour), renormalised: the first 314 floats, weighted alike.
 func TestV1IsV2WithoutFigure(t *testing.T) {
-	sc := baseScene()
-	for _, img := range []image.Image{sc.render(64), sc.render(128), uniform(8, 8, color.RGBA{40, 90, 200, 255})} {
-		v2, err := NewPixelsV2().Embed(context.Background(), img)
-		if err != nil {
-			t.Fatal(err)
-		}
-		v1, err := NewPixelsV1().Embed(context.Background(), img)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(v1) != DimV1 {
-			t.Fatalf("pixels-v1 length %d, want %d", len(v1), DimV1)
-		}
-		var n2 float64
-		for _, x := range v2[:DimV1] {
-			n2 += float64(x) * float64(x)
-		}
-		k := 1 / math.Sqrt(n2)
-		for i := range v1 {
-			if d := math.Abs(float64(v1[i]) - k*float64(v2[i])); d > 1e-6 {
-				t.Fatalf("float %d: pixels-v1 %v, pixels-v2 renormalised %v", i, v1[i], k*float64(v2[i]))
-			}
-		}
-		var fig float64
-		for _, x := range v2[DimV1:] {
-			fig += math.Abs(float64(x))
-		}
-		if sc.sat > 0 && img.Bounds().Dx() > 8 && fig == 0 {
-			t.Error("pixels-v2's figure/ground block is all zero on a coloured scene")
-		}
-	}
+	prefixRecipe(t, NewPixelsV2(), NewPixelsV1(), func(img image.Image, sat float64) bool {
+		return sat > 0 && img.Bounds().Dx() > 8
+	})
 }
 
 // pixels-v2 is pixels-v3 without its last block (the structure block),
 // renormalised: the first 344 floats, weighted alike.
 func TestV2IsV3WithoutStructure(t *testing.T) {
+	prefixRecipe(t, NewPixels(), NewPixelsV2(), func(img image.Image, _ float64) bool {
+		return img.Bounds().Dx() > 8
+	})
+}
+
+// prefixRecipe checks that short's vector is long's first short.Dim()
+// floats renormalised, and that the floats long adds are not all zero on
+// a picture where needsTail (given the scene's saturation) says they
+// cannot be.
+func prefixRecipe(t *testing.T, long, short *Pixels, needsTail func(image.Image, float64) bool) {
+	t.Helper()
 	sc := baseScene()
 	for _, img := range []image.Image{sc.render(64), sc.render(128), uniform(8, 8, color.RGBA{40, 90, 200, 255})} {
-		v3, err := NewPixels().Embed(context.Background(), img)
+		vl, err := long.Embed(context.Background(), img)
 		if err != nil {
 			t.Fatal(err)
 		}
-		v2, err := NewPixelsV2().Embed(context.Background(), img)
+		vs, err := short.Embed(context.Background(), img)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(v2) != DimV2 || len(v3) != Dim {
-			t.Fatalf("lengths %d and %d, want %d and %d", len(v2), len(v3), DimV2, Dim)
+		if len(vs) != short.Dim() || len(vl) != long.Dim() {
+			t.Fatalf("lengths %d and %d, want %d and %d", len(vs), len(vl), short.Dim(), long.Dim())
 		}
 		var n2 float64
-		for _, x := range v3[:DimV2] {
+		for _, x := range vl[:len(vs)] {
 			n2 += float64(x) * float64(x)
 		}
 		k := 1 / math.Sqrt(n2)
-		for i := range v2 {
-			if d := math.Abs(float64(v2[i]) - k*float64(v3[i])); d > 1e-6 {
-				t.Fatalf("float %d: pixels-v2 %v, pixels-v3 renormalised %v", i, v2[i], k*float64(v3[i]))
+		for i := range vs {
+			if d := math.Abs(float64(vs[i]) - k*float64(vl[i])); d > 1e-6 {
+				t.Fatalf("float %d: %s %v, %s renormalised %v", i, short.Name(), vs[i], long.Name(), k*float64(vl[i]))
 			}
 		}
-		var st float64
-		for _, x := range v3[DimV2:] {
-			st += math.Abs(float64(x))
+		var tail float64
+		for _, x := range vl[len(vs):] {
+			tail += math.Abs(float64(x))
 		}
-		if img.Bounds().Dx() > 8 && st == 0 {
-			t.Error("pixels-v3's structure block is all zero on a scene")
+		if needsTail(img, sc.sat) && tail == 0 {
+			t.Errorf("%s's added floats are all zero on a scene", long.Name())
 		}
 	}
 }
