@@ -269,13 +269,15 @@ const blocksV2 = 19
 
 // structWeight is the weight of every part of pixels-v3's structure block:
 // of 0.6, 1, 1.6 and 3, 0.6 gave the taste-world probe (TestWorldProbe) its
-// best R² overall (measured on an earlier, shorter version of the block); the block is long (238 floats) and its soft codes carry
-// much of its information in few entries.
+// best R² overall, measured on an earlier, shorter version of the block.
+// The block is long (238 floats) and its soft codes carry much of its
+// information in few entries.
 const structWeight = 0.6
 
-// Blocks returns the pixels-v3 vector's layout (pixels-v2's is the same
-// without the last block, pixels-v1's without the last two), for ablations
-// and reports that look at one kind of feature at a time.
+// Blocks returns the pixels-v3 vector's layout (pixels-v2's is its first
+// blocksV2 blocks, without the structure block's parts; pixels-v1's one
+// fewer, without the figure/ground colour), for ablations and reports that
+// look at one kind of feature at a time.
 func Blocks() []Block {
 	b := blocks // a copy: callers cannot change the recipe
 	return b[:]

@@ -46,7 +46,7 @@ func (s *scratch) structure(out []float32) {
 	s.outline(out[stOutline:stSolid], best)
 	s.solidity(out[stSolid:stBumps], best)
 	s.bumps(out[stBumps:stCodes], best)
-	s.softCodes(out[stCodes:structDim], out)
+	s.softCodes(out[stCodes:structDim], out, best)
 }
 
 // softCode writes x as triangular memberships of len(out) bins centred at
@@ -69,9 +69,10 @@ func softCode(out []float32, x, lo, step float32) {
 // frame's centre line (5), the foreground axis's offset (4) and the major
 // centroid's offset (4); the number of regions of 1-3 pixels (5), and it and
 // the number of 4-15 pixels per backdrop area (linear); the largest
-// region's chroma (5) and radius (5).
-func (s *scratch) softCodes(out, st []float32) {
-	if s.largest() < 0 {
+// region's chroma (5) and radius (5). best is the largest region (from
+// largest); with none (-1) the codes stay zero.
+func (s *scratch) softCodes(out, st []float32, best int) {
+	if best < 0 {
 		return
 	}
 	softCode(out[0:5], st[stMain+15], 0, 0.25)
