@@ -116,6 +116,19 @@ type Config struct {
 	// shared quality, at the base stage's low cost per step. Default
 	// false; see docs/BENCHMARKS.md.
 	BasePersonal bool `json:"base_personal"`
+	// GroupRaw lets the group head's group tastes reach the normalised
+	// image embedding itself, not only the base head's features φ: each
+	// group's weights cover [φ, x] (x the image as every reader takes it),
+	// so a group's taste is linear in the embedder's own dimensions plus
+	// what φ adds. φ is learnt mostly for the shared utility; the
+	// directions in which groups differ can be ones φ never kept. The raw
+	// part of every group's weights is held near zero by GroupL2. Needs
+	// GroupHead. Default false.
+	GroupRaw bool `json:"group_raw"`
+	// GroupL2 weighs a ridge penalty on the raw part of the group tastes
+	// (GroupRaw): GroupL2 times the mean over groups of their squared
+	// norm, added to the training losses. Default 0.1.
+	GroupL2 float64 `json:"group_l2"`
 	// PairDiff adds to both history tokens of a comparison a projection of
 	// the difference between its preferred and its other image, so the model
 	// sees which image beat which, not only a set of liked and a set of
@@ -161,6 +174,7 @@ func DefaultConfig() Config {
 		BaseHidden:     64,
 		PairDiff:       true,
 		TasteHead:      true,
+		GroupL2:        0.1,
 
 		ImageStandardize: true,
 	}
@@ -209,6 +223,10 @@ func (c Config) Validate() error {
 		return bad("base_hidden", c.BaseHidden, ">= 0")
 	case c.TasteHead && c.BaseHidden == 0:
 		return bad("taste_head", c.TasteHead, "false when base_hidden is 0 (it reads the base head's features)")
+	case c.GroupRaw && !c.GroupHead:
+		return bad("group_raw", c.GroupRaw, "false without group_head")
+	case c.GroupL2 < 0:
+		return bad("group_l2", c.GroupL2, ">= 0")
 	case c.GroupHead && c.BaseHidden == 0:
 		return bad("group_head", c.GroupHead, "false when base_hidden is 0 (it reads the base head's features)")
 	}
@@ -219,9 +237,21 @@ func (c Config) Validate() error {
 // tokens to read.
 func (c Config) groupHead() bool { return c.GroupHead && c.PrefTokens > 0 }
 
-// personal says whether Encoded carries a Taste vector (taste head, group
+// groupRaw says whether the group head's tastes reach the raw image.
+func (c Config) groupRaw() bool { return c.GroupRaw && c.groupHead() }
+
+// TasteDim is the width of Encoded.Taste: BaseHidden, plus ImageDim when
+// the group tastes reach the raw image (GroupRaw).
+func (c Config) TasteDim() int {
+	if c.groupRaw() {
+		return c.BaseHidden + c.ImageDim
+	}
+	return c.BaseHidden
+}
+
+// Personal says whether Encoded carries a Taste vector (taste head, group
 // head or both).
-func (c Config) personal() bool { return c.TasteHead || c.groupHead() }
+func (c Config) Personal() bool { return c.TasteHead || c.groupHead() }
 
 // HeadDim is the width of one attention head.
 func (c Config) HeadDim() int { return c.DModel / c.Heads }

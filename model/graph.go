@@ -95,7 +95,7 @@ func (e *Encoded) ContextNodes() []*Node {
 // NumContextNodes is len(Encoded.ContextNodes()) for cfg.
 func NumContextNodes(cfg Config) int {
 	n := 1 + 2*cfg.Layers
-	if cfg.personal() {
+	if cfg.Personal() {
 		n++
 	}
 	return n
@@ -112,7 +112,7 @@ func ContextFromNodes(cfg Config, nodes []*Node) *Encoded {
 		e.K = append(e.K, nodes[1+2*l])
 		e.V = append(e.V, nodes[2+2*l])
 	}
-	if cfg.personal() {
+	if cfg.Personal() {
 		e.Taste = nodes[1+2*cfg.Layers]
 	}
 	return e
@@ -412,9 +412,19 @@ func baseHead(scope *mlm.Scope, cfg Config, taste, imgN, txt *Node, training boo
 	h := baseFeatures(scope, cfg, imgN, txt, training) // [B, T, Hb]
 	u := dense(h, param(scope, g, "base/w2"), nil)     // [B, T, 1]
 	if taste != nil {
-		u = Add(u, InsertAxes(Einsum("bth,bh->bt", h, taste), -1))
+		u = Add(u, InsertAxes(Einsum("bth,bh->bt", tasteFeatures(cfg, h, imgN), taste), -1))
 	}
 	return Concatenate([]*Node{u, ZerosLike(u)}, -1)
+}
+
+// tasteFeatures are the features a person's taste vector weighs, [...,
+// Config.TasteDim()]: the base features φ, then the normalised image when
+// the group tastes reach it (Config.GroupRaw).
+func tasteFeatures(cfg Config, phi, imgN *Node) *Node {
+	if !cfg.groupRaw() {
+		return phi
+	}
+	return Concatenate([]*Node{phi, imgN}, -1)
 }
 
 // historyTaste is the person's weights over the base features read from
@@ -423,17 +433,25 @@ func baseHead(scope *mlm.Scope, cfg Config, taste, imgN, txt *Node, training boo
 // (the preference tokens, nil without the group head). histN are the
 // normalised history images, head the comparisons' first slots.
 func historyTaste(scope *mlm.Scope, cfg Config, histN, histText, head, tokens *Node, training bool) (taste, posterior *Node) {
-	if !cfg.personal() {
+	if !cfg.Personal() {
 		return nil, nil
 	}
 	phi := baseFeatures(scope, cfg, histN, histText, training)
 	pairPhi := Mul(Sub(phi, shift(phi, 1)), InsertAxes(head, -1)) // [B, H, Hb], 0 off head slots
 	if cfg.TasteHead {
 		taste = tasteVector(scope, pairPhi, head)
+		if cfg.groupRaw() {
+			B := taste.Shape().Dim(0)
+			taste = Concatenate([]*Node{taste, Zeros(taste.Graph(), shapes.Make(taste.DType(), B, cfg.ImageDim))}, -1)
+		}
 	}
 	if cfg.groupHead() && tokens != nil {
 		var w *Node
-		w, posterior = groupTaste(scope, tokens, pairPhi, head)
+		var pairRaw *Node
+		if cfg.groupRaw() {
+			pairRaw = Mul(Sub(histN, shift(histN, 1)), InsertAxes(head, -1)) // [B, H, ImageDim]
+		}
+		w, posterior = groupTaste(scope, tokens, pairPhi, pairRaw, head)
 		if taste == nil {
 			taste = w
 		} else {
@@ -463,17 +481,36 @@ func tasteVector(scope *mlm.Scope, pairPhi, head *Node) *Node {
 // Σ_pairs log σ(Δφ·(w_base + w_k)), the log-likelihood of the person's
 // choices were they in group k. It returns Σ_k π_k w_k [B, Hb] and the
 // posterior π [B, K]; an empty history gives the prior.
-func groupTaste(scope *mlm.Scope, tokens, pairPhi, head *Node) (taste, posterior *Node) {
+func groupTaste(scope *mlm.Scope, tokens, pairPhi, pairRaw, head *Node) (taste, posterior *Node) {
 	g := tokens.Graph()
 	Hb := pairPhi.Shape().Dim(2)
-	proj := dense(tokens, param(scope, g, "group/w"), nil)      // [B, K, Hb+1]
-	w := SliceAxis(proj, 2, AxisRange(0, Hb))                   // [B, K, Hb]
-	prior := Squeeze(SliceAxis(proj, 2, AxisElem(Hb)), 2)       // [B, K]
-	base := dense(pairPhi, param(scope, g, "base/w2"), nil)     // [B, H, 1]
+	proj := dense(tokens, param(scope, g, "group/w"), nil)  // [B, K, Hb+1]
+	w := SliceAxis(proj, 2, AxisRange(0, Hb))               // [B, K, Hb]
+	prior := Squeeze(SliceAxis(proj, 2, AxisElem(Hb)), 2)   // [B, K]
+	base := dense(pairPhi, param(scope, g, "base/w2"), nil) // [B, H, 1]
+	if pairRaw != nil {
+		w = Concatenate([]*Node{w, dense(tokens, param(scope, g, "group/w_raw"), nil)}, -1) // [B, K, Hb+D]
+		pairPhi = Concatenate([]*Node{pairPhi, pairRaw}, -1)
+	}
 	margin := Add(Einsum("bhf,bkf->bhk", pairPhi, w), base)     // [B, H, K]
 	ll := Mul(Neg(Softplus(Neg(margin))), InsertAxes(head, -1)) // log σ(margin) on pairs
 	posterior = Softmax(Add(prior, ReduceSum(ll, 1)), -1)       // [B, K]
 	return Einsum("bk,bkf->bf", posterior, w), posterior
+}
+
+// groupPenalty is GroupL2 times the mean over the group tastes of the
+// squared norm of their raw part (Config.GroupRaw), a scalar; zero without
+// it. It reads the variables alone: the fixed tokens, or the whole pool.
+func groupPenalty(scope *mlm.Scope, cfg Config, g *Graph) *Node {
+	if !cfg.groupRaw() || cfg.GroupL2 == 0 {
+		return ScalarZero(g, dtypes.Float32)
+	}
+	tokens := "pref/tokens"
+	if cfg.TokenMode == TokenModePool {
+		tokens = "pref/pool"
+	}
+	raw := dense(param(scope, g, tokens), param(scope, g, "group/w_raw"), nil) // [K or M, D]
+	return MulScalar(ReduceAllSum(Square(raw)), cfg.GroupL2/float64(raw.Shape().Dim(0)))
 }
 
 // Forward runs a whole batch: encode the histories, read the targets. It is

@@ -31,9 +31,19 @@ func getParam(t *testing.T, store *mlm.Store, name string) []float32 {
 // π the posterior over the tokens from prior plus Σ_pairs log σ(Δφ·(w_base +
 // w_k)). The history holds two comparisons and a vote (which is no
 // evidence); an empty history must give the prior.
+//
+// With GroupRaw each group's weights also cover the normalised image (the
+// raw image here, as standardisation starts as the identity): w_k gains
+// tokens·group/w_raw, Δφ gains Δx, and the target's score gains x·Σ π_k w_k.
 func TestGroupHeadByHand(t *testing.T) {
+	for _, raw := range []bool{false, true} {
+		testGroupHeadByHand(t, raw)
+	}
+}
+
+func testGroupHeadByHand(t *testing.T, raw bool) {
 	cfg := smallConfig()
-	cfg.PairDiff, cfg.TasteHead, cfg.GroupHead = false, false, true
+	cfg.PairDiff, cfg.TasteHead, cfg.GroupHead, cfg.GroupRaw = false, false, true, raw
 	cfg.BaseHidden = 5
 	store := newStore(t, cfg, 29)
 	rng := rand.New(rand.NewPCG(31, 32))
@@ -43,6 +53,9 @@ func TestGroupHeadByHand(t *testing.T) {
 	setParam(t, store, "out/w", func(int) float32 { return 0 })
 	setParam(t, store, "group/w", normal(0.5))
 	setParam(t, store, "base/w2", normal(0.5))
+	if raw {
+		setParam(t, store, "group/w_raw", normal(0.3))
+	}
 
 	const T = 3
 	for _, n := range []int{5, 0} {
@@ -73,22 +86,50 @@ func TestGroupHeadByHand(t *testing.T) {
 			}
 			return out
 		}
-		item := func(img, txt []float32, dimI, dimT, i int) []float64 {
-			return phi(img[i*dimI:(i+1)*dimI], txt[i*dimT:(i+1)*dimT])
+		// item is φ of history or target slot i, followed by its image
+		// under GroupRaw; F is its length.
+		F := Hb
+		if raw {
+			F += cfg.ImageDim
 		}
-		// Token weights and priors: tokens [K, d] · group/w [d, Hb+1].
+		item := func(img, txt []float32, dimI, dimT, i int) []float64 {
+			f := phi(img[i*dimI:(i+1)*dimI], txt[i*dimT:(i+1)*dimT])
+			if raw {
+				for _, v := range img[i*dimI : (i+1)*dimI] {
+					f = append(f, float64(v))
+				}
+			}
+			return f
+		}
+		// Token weights and priors: tokens [K, d] · group/w [d, Hb+1], then
+		// tokens · group/w_raw [d, ImageDim] under GroupRaw.
 		K, d := cfg.PrefTokens, cfg.DModel
 		tok, gw := getParam(t, store, "pref/tokens"), getParam(t, store, "group/w")
+		var gwRaw []float32
+		if raw {
+			gwRaw = getParam(t, store, "group/w_raw")
+		}
 		w := make([][]float64, K)
 		prior := make([]float64, K)
 		for k := range K {
-			w[k] = make([]float64, Hb+1)
-			for j := range Hb + 1 {
-				for i := range d {
-					w[k][j] += float64(tok[k*d+i]) * float64(gw[i*(Hb+1)+j])
+			w[k] = make([]float64, F)
+			for i := range d {
+				x := float64(tok[k*d+i])
+				for j := range Hb {
+					w[k][j] += x * float64(gw[i*(Hb+1)+j])
+				}
+				prior[k] += x * float64(gw[i*(Hb+1)+Hb])
+				for j := range F - Hb {
+					w[k][Hb+j] += x * float64(gwRaw[i*cfg.ImageDim+j])
 				}
 			}
-			prior[k] = w[k][Hb]
+		}
+		// base is the shared weight of feature j: base/w2 on φ, none on the image.
+		base := func(j int) float64 {
+			if j < Hb {
+				return float64(w2[j])
+			}
+			return 0
 		}
 		// Evidence: the comparisons are the liked slots followed by a
 		// disliked one.
@@ -101,8 +142,8 @@ func TestGroupHeadByHand(t *testing.T) {
 			b := item(bt.HistImage, bt.HistText, cfg.ImageDim, cfg.TextDim, h+1)
 			for k := range K {
 				m := 0.0
-				for j := range Hb {
-					m += (a[j] - b[j]) * (float64(w2[j]) + w[k][j])
+				for j := range F {
+					m += (a[j] - b[j]) * (base(j) + w[k][j])
 				}
 				logit[k] += -math.Log1p(math.Exp(-m))
 			}
@@ -120,16 +161,16 @@ func TestGroupHeadByHand(t *testing.T) {
 		for tt := range T {
 			f := item(bt.TgtImage, bt.TgtText, cfg.ImageDim, cfg.TextDim, tt)
 			want := float64(outB[0]) - float64(outB[1])
-			for j := range Hb {
+			for j := range F {
 				wbar := 0.0
 				for k := range K {
 					wbar += pi[k] / z * w[k][j]
 				}
-				want += f[j] * (float64(w2[j]) + wbar)
+				want += f[j] * (base(j) + wbar)
 			}
 			got := float64(logits[2*tt] - logits[2*tt+1])
 			if math.Abs(got-want) > 1e-4*max(1, math.Abs(want)) {
-				t.Errorf("history of %d items, target %d: score %.6f, by hand %.6f", n, tt, got, want)
+				t.Errorf("group_raw %v, history of %d items, target %d: score %.6f, by hand %.6f", raw, n, tt, got, want)
 			}
 		}
 	}
@@ -141,16 +182,23 @@ func TestGroupHeadByHand(t *testing.T) {
 // worked from Forward's scores; the base stage then trains the personal
 // heads (and the tokens the group head reads) besides the base head.
 // Without it the loss ignores the history.
+//
+// With GroupRaw too (its penalty off), the same holds for the heads that
+// reach the raw image.
 func TestBasePersonalMatchesForward(t *testing.T) {
-	for _, personal := range []bool{true, false} {
+	for _, c := range []struct{ personal, raw bool }{{true, false}, {false, false}, {true, true}} {
+		personal := c.personal
 		cfg := smallConfig()
-		cfg.GroupHead, cfg.BasePersonal = true, personal
+		cfg.GroupHead, cfg.BasePersonal, cfg.GroupRaw, cfg.GroupL2 = true, personal, c.raw, 0
 		store := newStore(t, cfg, 37)
 		rng := rand.New(rand.NewPCG(41, 42))
 		setParam(t, store, "out/w", func(int) float32 { return 0 })
 		setParam(t, store, "out/b", func(int) float32 { return 0 })
 		setParam(t, store, "group/w", func(int) float32 { return float32(rng.NormFloat64() * 0.5) })
 		setParam(t, store, "taste/w2", func(int) float32 { return float32(rng.NormFloat64() * 0.5) })
+		if c.raw {
+			setParam(t, store, "group/w_raw", func(int) float32 { return float32(rng.NormFloat64() * 0.3) })
+		}
 		const B, T = 1, 6 // reorderHistory handles one episode
 		bt := randomBatch(cfg, B, T, 4, rng)
 		for b := range B {
@@ -176,7 +224,7 @@ func TestBasePersonalMatchesForward(t *testing.T) {
 				}
 			}
 			if math.Abs(got-want) > 1e-4*max(1, want) {
-				t.Errorf("personal base loss %v, from Forward's scores %v", got, want)
+				t.Errorf("group_raw %v: personal base loss %v, from Forward's scores %v", c.raw, got, want)
 			}
 		}
 		// Swap the winner of every history comparison.
@@ -194,6 +242,54 @@ func TestBasePersonalMatchesForward(t *testing.T) {
 			wantBase := strings.HasPrefix(rel, "base/") || personal && (strings.HasPrefix(rel, "taste/") || strings.HasPrefix(rel, "group/") || rel == "pref/tokens")
 			if p.Base != wantBase {
 				t.Errorf("base_personal %v: %s Base = %v", personal, rel, p.Base)
+			}
+		}
+	}
+}
+
+// TestGroupPenalty checks GroupRaw's ridge penalty against plain Go: both
+// training losses grow by GroupL2 times the mean over the tokens of
+// |tokens·group/w_raw|², and only while GroupRaw is on.
+func TestGroupPenalty(t *testing.T) {
+	for _, mode := range []string{TokenModeFixed, TokenModePool} {
+		cfg := smallConfig()
+		cfg.GroupHead, cfg.GroupRaw, cfg.BasePersonal, cfg.TokenMode = true, true, true, mode
+		store := newStore(t, cfg, 43)
+		rng := rand.New(rand.NewPCG(47, 48))
+		setParam(t, store, "group/w_raw", func(int) float32 { return float32(rng.NormFloat64() * 0.3) })
+		bt := randomBatch(cfg, 2, 4, 6, rng)
+		losses := func(cfg Config) [2]float64 {
+			out := runOnBatch(t, store, bt, func(scope *mlm.Scope, inputs []*Node) []*Node {
+				in := InputsFromNodes(inputs)
+				return []*Node{TrainLosses(scope, cfg, in, false).Total, BaseLosses(scope, cfg, in, false).Total}
+			})
+			return [2]float64{float64(out[0].Value().(float32)), float64(out[1].Value().(float32))}
+		}
+		tokName := "pref/tokens"
+		if mode == TokenModePool {
+			tokName = "pref/pool"
+		}
+		tok, wr := getParam(t, store, tokName), getParam(t, store, "group/w_raw")
+		d, D := cfg.DModel, cfg.ImageDim
+		n := len(tok) / d
+		var want float64
+		for k := range n {
+			for j := range D {
+				v := 0.0
+				for i := range d {
+					v += float64(tok[k*d+i]) * float64(wr[i*D+j])
+				}
+				want += v * v
+			}
+		}
+		cfg.GroupL2 = 0.7
+		want *= cfg.GroupL2 / float64(n)
+		with := losses(cfg)
+		cfg.GroupL2 = 0
+		without := losses(cfg)
+		for i, name := range []string{"TrainLosses", "BaseLosses"} {
+			if got := with[i] - without[i]; math.Abs(got-want) > 1e-4*max(1, want) {
+				t.Errorf("%s mode, %s: penalty %.6f, by hand %.6f", mode, name, got, want)
 			}
 		}
 	}

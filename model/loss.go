@@ -84,6 +84,7 @@ func TrainLosses(scope *mlm.Scope, cfg Config, in Inputs, training bool) Losses 
 	logits = Reshape(logits, logits.Shape().Dim(0)*T/2, 2, 2)
 	base, cp := PairLoss(logits, cfg.LabelSmoothing)
 	total := Add(base, MulScalar(cp, cfg.Lambda))
+	total = Add(total, groupPenalty(scope, cfg, logits.Graph()))
 	key := ScalarZero(logits.Graph(), dtypes.Float32)
 	if enc.KeyLoss != nil {
 		key = enc.KeyLoss
@@ -115,7 +116,7 @@ func BaseLosses(scope *mlm.Scope, cfg Config, in Inputs, training bool) Losses {
 	h := baseFeatures(scope, cfg, imgN, in.TgtText, training)
 	u := dense(h, param(scope, g, "base/w2"), nil) // [B, T, 1]
 	B := u.Shape().Dim(0)
-	if cfg.BasePersonal && cfg.personal() {
+	if cfg.BasePersonal && cfg.Personal() {
 		var tokens *Node
 		if cfg.groupHead() && cfg.TokenMode == TokenModeFixed {
 			tokens, _, _ = prefTokens(scope, cfg, in.HistImage, nil)
@@ -123,12 +124,15 @@ func BaseLosses(scope *mlm.Scope, cfg Config, in Inputs, training bool) Losses {
 		head, _ := pairSlots(in.HistLabel)
 		taste, _ := historyTaste(scope, cfg, normImage(scope, cfg, in.HistImage), in.HistText, head, tokens, training)
 		if taste != nil {
-			u = Add(u, InsertAxes(Einsum("bth,bh->bt", h, taste), -1))
+			u = Add(u, InsertAxes(Einsum("bth,bh->bt", tasteFeatures(cfg, h, imgN), taste), -1))
 		}
 	}
 	u = Reshape(u, B*T/2, 2)
 	margin := Sub(SliceAxis(u, 1, AxisElem(0)), SliceAxis(u, 1, AxisElem(1)))
 	loss := ReduceAllMean(Softplus(Neg(margin)))
+	if cfg.BasePersonal {
+		loss = Add(loss, groupPenalty(scope, cfg, g))
+	}
 	win := ConvertDType(GreaterThan(margin, ScalarZero(g, dtypes.Float32)), dtypes.Float32)
 	tie := ConvertDType(Equal(margin, ScalarZero(g, dtypes.Float32)), dtypes.Float32)
 	zero := ScalarZero(g, dtypes.Float32)

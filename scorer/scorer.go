@@ -413,8 +413,8 @@ func (s *Scorer) scoreChunk(c *Context, cands []Candidate, size int) ([]float32,
 // projections, then per layer the q/k/v and output projections (8·d²), the
 // feed-forward block (4·d·FFMult·d) and attention over the K+H context
 // tokens and itself (4·d·(K+H+1)), the readout, and the base head over the
-// image and prompt (2·Hb·(ImageDim+TextDim) + 2·Hb, plus 2·Hb for the taste
-// head's dot product). Element-wise work (layer norms, softmax,
+// image and prompt (2·Hb·(ImageDim+TextDim) + 2·Hb, plus 2·TasteDim for the
+// personal heads' dot product). Element-wise work (layer norms, softmax,
 // activations) is left out; it is a few percent.
 func FLOPsPerCandidate(cfg model.Config) int64 {
 	d := int64(cfg.DModel)
@@ -423,8 +423,8 @@ func FLOPsPerCandidate(cfg model.Config) int64 {
 	flops := 2*d*int64(cfg.ImageDim+cfg.TextDim) + int64(cfg.Layers)*perLayer + 2*d*2
 	if hb := int64(cfg.BaseHidden); hb > 0 {
 		flops += 2*hb*int64(cfg.ImageDim+cfg.TextDim) + 2*hb
-		if cfg.TasteHead {
-			flops += 2 * hb
+		if cfg.Personal() {
+			flops += 2 * int64(cfg.TasteDim())
 		}
 	}
 	return flops

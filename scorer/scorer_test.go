@@ -44,6 +44,18 @@ func testCheckpoint(t testing.TB, cfg model.Config, seed uint64) *train.Checkpoi
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The raw group tastes start at zero; give them values so that the
+	// scorer has something to get wrong.
+	if cfg.GroupRaw {
+		raw := w[model.Root+"/group/w_raw"]
+		if raw == nil {
+			t.Fatal("group_raw model without group/w_raw")
+		}
+		rng := rand.New(rand.NewPCG(seed, 99))
+		for i := range raw {
+			raw[i] = float32(0.1 * rng.NormFloat64())
+		}
+	}
 	return &train.Checkpoint{
 		Config:       cfg,
 		Embedder:     train.EmbedderInfo{Name: "pixels-v2", Dim: cfg.ImageDim},
@@ -92,7 +104,7 @@ func TestScoresMatchTrainingForward(t *testing.T) {
 	for _, tc := range modeCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := testConfig()
-			cfg.TokenMode, cfg.GroupHead = tc.mode, tc.group
+			cfg.TokenMode, cfg.GroupHead, cfg.GroupRaw = tc.mode, tc.group, tc.raw
 			ck := testCheckpoint(t, cfg, 1)
 			s := newScorer(t, ck)
 			rng := rand.New(rand.NewPCG(1, 2))
@@ -169,14 +181,16 @@ func TestCandidateIndependence(t *testing.T) {
 // modeCase is a token mode, with or without the group head.
 type modeCase struct {
 	name, mode string
-	group      bool
+	group, raw bool
 }
 
-// modeCases are the token modes, each with and without the group head.
+// modeCases are the token modes, each without the group head, with it, and
+// with its group tastes reaching the raw image.
 func modeCases() []modeCase {
 	var cs []modeCase
 	for _, mode := range []string{model.TokenModeFixed, model.TokenModePool} {
-		cs = append(cs, modeCase{mode, mode, false}, modeCase{mode + "+group", mode, true})
+		cs = append(cs, modeCase{mode, mode, false, false}, modeCase{mode + "+group", mode, true, false},
+			modeCase{mode + "+group-raw", mode, true, true})
 	}
 	return cs
 }
@@ -186,7 +200,7 @@ func TestColdStartAndDescriptors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := testConfig()
 			mode := tc.mode
-			cfg.TokenMode, cfg.GroupHead = mode, tc.group
+			cfg.TokenMode, cfg.GroupHead, cfg.GroupRaw = mode, tc.group, tc.raw
 			s := newScorer(t, testCheckpoint(t, cfg, 3))
 			rng := rand.New(rand.NewPCG(5, 6))
 			ctx := context.Background()

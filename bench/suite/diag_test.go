@@ -1,0 +1,378 @@
+//go:build diag
+
+// This file is a measurement, not a check: with the build tag diag it
+// prints how much of the taste world's group and personal taste an
+// embedder's vectors hold, linearly, and how much of it a simple mixture of
+// Bradley–Terry models can learn from a dataset's training pairs. It needs
+// a built world:
+//
+//	PALATE_DIAG_DATA=DIR PALATE_DIAG_EMBEDDER=pixels-v3 \
+//	  GOEXPERIMENT=simd go test -tags diag -run TestDiagCeilings -v -timeout 60m ./bench/suite/
+//
+// docs/BENCHMARKS.md records what it printed and why it matters.
+
+package suite
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"testing"
+
+	"palate/dataset"
+	"palate/features"
+	"palate/history"
+	"palate/world"
+)
+
+// cholesky returns the lower factor of the n×n positive definite a.
+func cholesky(a []float64, n int) []float64 {
+	l := make([]float64, n*n)
+	for i := range n {
+		for j := 0; j <= i; j++ {
+			s := a[i*n+j]
+			for k := range j {
+				s -= l[i*n+k] * l[j*n+k]
+			}
+			if i == j {
+				l[i*n+i] = math.Sqrt(s)
+			} else {
+				l[i*n+j] = s / l[j*n+j]
+			}
+		}
+	}
+	return l
+}
+
+// cholSolve solves L·Lᵀ x = b.
+func cholSolve(l []float64, n int, b []float64) []float64 {
+	y := make([]float64, n)
+	for i := range n {
+		s := b[i]
+		for k := range i {
+			s -= l[i*n+k] * y[k]
+		}
+		y[i] = s / l[i*n+i]
+	}
+	x := make([]float64, n)
+	for i := n - 1; i >= 0; i-- {
+		s := y[i]
+		for k := i + 1; k < n; k++ {
+			s -= l[k*n+i] * x[k]
+		}
+		x[i] = s / l[i*n+i]
+	}
+	return x
+}
+
+func dot(a, b []float64) float64 {
+	s := 0.0
+	for i := range a {
+		s += a[i] * b[i]
+	}
+	return s
+}
+
+// addOuter adds c·x·xᵀ to the lower triangle of the n×n h.
+func addOuter(h []float64, n int, c float64, x []float64) {
+	for i := range n {
+		ci := c * x[i]
+		row := h[i*n:]
+		for j := 0; j <= i; j++ {
+			row[j] += ci * x[j]
+		}
+	}
+}
+
+// mirror copies the lower triangle of h to the upper one.
+func mirror(h []float64, n int) {
+	for i := range n {
+		for j := range i {
+			h[j*n+i] = h[i*n+j]
+		}
+	}
+}
+
+// fitBT fits a weighted ridge logistic regression on pair differences xs
+// (the first image always won): it minimises Σ wt_i·log(1+e^{−w·x_i}) +
+// lam/2·|w − prior|², by Newton's method from start.
+func fitBT(xs [][]float64, wt []float64, lam float64, prior, start []float64, iters int) []float64 {
+	n := len(prior)
+	w := append([]float64(nil), start...)
+	for range iters {
+		h := make([]float64, n*n)
+		g := make([]float64, n)
+		for i := range n {
+			h[i*n+i] = lam
+			g[i] = lam * (w[i] - prior[i])
+		}
+		for i, x := range xs {
+			c := 1.0
+			if wt != nil {
+				c = wt[i]
+			}
+			if c < 1e-3 {
+				continue
+			}
+			p := 1 / (1 + math.Exp(-dot(w, x)))
+			for j, v := range x {
+				g[j] -= c * (1 - p) * v
+			}
+			addOuter(h, n, c*p*(1-p), x)
+		}
+		mirror(h, n)
+		step := cholSolve(cholesky(h, n), n, g)
+		for i := range w {
+			w[i] -= step[i]
+		}
+	}
+	return w
+}
+
+// posterior is p(group | comparisons) ∝ π_g Π σ(w_g·x) over the differences xs.
+func posterior(ws [][]float64, pi []float64, xs [][]float64) []float64 {
+	lp := make([]float64, len(ws))
+	for g := range ws {
+		lp[g] = math.Log(pi[g])
+		for _, x := range xs {
+			lp[g] -= math.Log1p(math.Exp(-dot(ws[g], x)))
+		}
+	}
+	mx := math.Inf(-1)
+	for _, v := range lp {
+		mx = max(mx, v)
+	}
+	z := 0.0
+	for g := range lp {
+		lp[g] = math.Exp(lp[g] - mx)
+		z += lp[g]
+	}
+	for g := range lp {
+		lp[g] /= z
+	}
+	return lp
+}
+
+func TestDiagCeilings(t *testing.T) {
+	dir, embName := os.Getenv("PALATE_DIAG_DATA"), os.Getenv("PALATE_DIAG_EMBEDDER")
+	if dir == "" || embName == "" {
+		t.Skip("set PALATE_DIAG_DATA and PALATE_DIAG_EMBEDDER")
+	}
+	ds, err := dataset.Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	emb, err := dataset.ReadEmbeddings(dir, embName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := history.LoadData(ds, emb, features.NewHashBOW(64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := LoadTruth(dir)
+	if err != nil || tr == nil {
+		t.Fatalf("%s is not a taste world: %v", dir, err)
+	}
+	// Every image standardised per dimension, with a constant 1 last.
+	n, dim := len(emb.IDs), emb.Dim
+	D := dim + 1
+	mean, sd := make([]float64, dim), make([]float64, dim)
+	for r := range n {
+		for i, v := range emb.Row(r) {
+			mean[i] += float64(v)
+			sd[i] += float64(v) * float64(v)
+		}
+	}
+	for i := range mean {
+		mean[i] /= float64(n)
+		if sd[i] = math.Sqrt(sd[i]/float64(n) - mean[i]*mean[i]); sd[i] < 1e-9 {
+			sd[i] = 1
+		}
+	}
+	X := make([][]float64, n)
+	attrs := make([]*world.Attrs, n)
+	for r := range n {
+		X[r] = make([]float64, D)
+		for i, v := range emb.Row(r) {
+			X[r][i] = (float64(v) - mean[i]) / sd[i]
+		}
+		X[r][dim] = 1
+		if attrs[r] = tr.Attrs[emb.IDs[r]]; attrs[r] == nil {
+			t.Fatalf("image %s has no truth", emb.IDs[r])
+		}
+	}
+	diff := func(win, lose int32) []float64 {
+		x := make([]float64, D)
+		for i := range x {
+			x[i] = X[win][i] - X[lose][i]
+		}
+		return x
+	}
+	const k = 8
+	parts := []dataset.Part{dataset.Train, dataset.Unseen}
+	eval := func(name string, score func(ep history.EvalPair) float64) {
+		var acc [2]float64
+		for i, part := range parts {
+			eps := d.EvalPairs(k, part)
+			for _, ep := range eps {
+				if s := score(ep); s > 0 {
+					acc[i]++
+				} else if s == 0 {
+					acc[i] += 0.5
+				}
+			}
+			acc[i] *= 100 / float64(len(eps))
+		}
+		t.Logf("%-58s seen %.1f  unseen %.1f", name, acc[0], acc[1])
+	}
+	group := func(u *history.UserData) int { return tr.People[u.ID].Group }
+	G := tr.Groups()
+
+	// 1. What the vectors hold: ridge regression (λ 100) of true utilities
+	// on every other image, judged on the bench's comparisons.
+	gram := make([]float64, D*D)
+	for r := 0; r < n; r += 2 {
+		addOuter(gram, D, 1, X[r])
+	}
+	mirror(gram, D)
+	for i := range D {
+		gram[i*D+i] += 100
+	}
+	chol := cholesky(gram, D)
+	regress := func(f func(a *world.Attrs) float64) []float64 {
+		b := make([]float64, D)
+		for r := 0; r < n; r += 2 {
+			y := f(attrs[r])
+			for i, v := range X[r] {
+				b[i] += v * y
+			}
+		}
+		w := cholSolve(chol, D, b)
+		s := make([]float64, n)
+		for r := range n {
+			s[r] = dot(w, X[r])
+		}
+		return s
+	}
+	byRows := func(s []float64) func(history.Pair) float64 {
+		return func(p history.Pair) float64 { return s[p.Win] - s[p.Lose] }
+	}
+	global := byRows(regress(tr.World.GlobalUtility))
+	eval("regressed shared quality (global oracle through the vectors)", func(ep history.EvalPair) float64 { return global(ep.Pair) })
+	groupU := make([]func(history.Pair) float64, G)
+	for g := range G {
+		p := &world.Person{Group: g}
+		groupU[g] = byRows(regress(func(a *world.Attrs) float64 { return tr.World.GroupUtility(p, a) }))
+	}
+	eval("regressed group utility, true group (group oracle through the vectors)", func(ep history.EvalPair) float64 {
+		return groupU[group(ep.User)](ep.Pair)
+	})
+	personU := map[string]func(history.Pair) float64{}
+	eval("regressed personal utility (oracle through the vectors)", func(ep history.EvalPair) float64 {
+		f := personU[ep.User.ID]
+		if f == nil {
+			p := tr.People[ep.User.ID]
+			f = byRows(regress(func(a *world.Attrs) float64 { return tr.World.Utility(p, ep.Pair.Time, a) }))
+			personU[ep.User.ID] = f
+		}
+		return f(ep.Pair)
+	})
+
+	// 2. What the training pairs teach: ridge Bradley–Terry models (λ 1000)
+	// on the seen people's training pairs.
+	const lam = 1000
+	var all [][]float64
+	var owner []int
+	users := d.Parts(dataset.Train)
+	byGroup := make([][][]float64, G)
+	for ui, u := range users {
+		for _, p := range u.Pairs {
+			x := diff(p.Win, p.Lose)
+			all = append(all, x)
+			owner = append(owner, ui)
+			byGroup[group(u)] = append(byGroup[group(u)], x)
+		}
+	}
+	zero := make([]float64, D)
+	pooled := fitBT(all, nil, lam, zero, zero, 12)
+	eval("pooled Bradley-Terry", func(ep history.EvalPair) float64 { return dot(pooled, diff(ep.Pair.Win, ep.Pair.Lose)) })
+	known := make([][]float64, G)
+	pi := make([]float64, G)
+	for g := range G {
+		known[g] = fitBT(byGroup[g], nil, lam, pooled, pooled, 12)
+		pi[g] = float64(len(byGroup[g])) / float64(len(all))
+	}
+	eval("per-group Bradley-Terry, told the true group", func(ep history.EvalPair) float64 {
+		return dot(known[group(ep.User)], diff(ep.Pair.Win, ep.Pair.Lose))
+	})
+	histDiffs := func(hist []history.Item) [][]float64 {
+		var xs [][]float64
+		for i := 0; i+1 < len(hist); i += 2 {
+			a, b := hist[i], hist[i+1]
+			if a.Label != history.Liked {
+				a, b = b, a
+			}
+			xs = append(xs, diff(a.Image, b.Image))
+		}
+		return xs
+	}
+	mixture := func(ws [][]float64, pi []float64) func(ep history.EvalPair) float64 {
+		return func(ep history.EvalPair) float64 {
+			post := posterior(ws, pi, histDiffs(ep.History))
+			x := diff(ep.Pair.Win, ep.Pair.Lose)
+			s := 0.0
+			for g, w := range ws {
+				s += post[g] * dot(w, x)
+			}
+			return s
+		}
+	}
+	eval(fmt.Sprintf("per-group Bradley-Terry, group inferred from the %d pairs", k), mixture(known, pi))
+
+	// 3. The same mixture learnt without the groups: EM from random
+	// responsibilities, the E step on each person's training pairs.
+	rng := rand.New(rand.NewPCG(7, 8))
+	resp := make([][]float64, len(users))
+	for ui := range resp {
+		resp[ui] = make([]float64, G)
+		for g := range resp[ui] {
+			resp[ui][g] = rng.Float64() + 0.2
+		}
+	}
+	ws := make([][]float64, G)
+	for g := range ws {
+		ws[g] = append([]float64(nil), pooled...)
+	}
+	own := make([][][]float64, len(users))
+	for i, ui := range owner {
+		own[ui] = append(own[ui], all[i])
+	}
+	for round := range 10 {
+		for g := range ws {
+			wt := make([]float64, len(all))
+			z := 0.0
+			for i, ui := range owner {
+				wt[i] = resp[ui][g] / sum(resp[ui])
+				z += wt[i]
+			}
+			pi[g] = z / float64(len(all))
+			ws[g] = fitBT(all, wt, lam, pooled, ws[g], 3)
+		}
+		for ui := range users {
+			resp[ui] = posterior(ws, pi, own[ui])
+		}
+		if round%3 == 2 || round == 9 {
+			eval(fmt.Sprintf("EM mixture of %d Bradley-Terry models, round %d", G, round+1), mixture(ws, pi))
+		}
+	}
+}
+
+func sum(x []float64) float64 {
+	s := 0.0
+	for _, v := range x {
+		s += v
+	}
+	return s
+}
