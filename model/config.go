@@ -100,34 +100,40 @@ type Config struct {
 	// than left for attention to approximate). The posterior-weighted
 	// Σ π_k w_k joins the taste head's vector, so scoring costs nothing
 	// more, and the posterior describes the person for finding similar
-	// people. Needs BaseHidden > 0; off when PrefTokens is 0. Default
-	// false: on the default world (seed 1, quick bench, 300 steps) it gave
-	// 57.7/60.7% seen/unseen on pixels-v2 and 64.9/67.0% on the truth
-	// embedding, within noise of the model without it, and its posterior
-	// found no groups (ARI at most 0.04 on pixels-v2, 0.08 on truth); see
-	// docs/BENCHMARKS.md. Checkpoints written before it existed load with
-	// false.
+	// people. Needs BaseHidden > 0; off when PrefTokens is 0. Default true,
+	// with BasePersonal and GroupRaw: alone (session 4, pixels-v2) it was
+	// within noise of the model without it; the three together lift
+	// palate/full on pixels-v3 by 1.8 points on the default world's seen
+	// people (three runs; unseen level) and by 0.6 to 2.7 on two other
+	// worlds (docs/BENCHMARKS.md, "Session 6"). Checkpoints written before
+	// it existed load with false.
 	GroupHead bool `json:"group_head"`
 	// BasePersonal makes training's base stage (BaseLosses) fit the taste
 	// head and the group head (fixed tokens only) with the base head: a
 	// personal Bradley–Terry model on the base features, whose weights are
 	// read from the history, without the transformer. The base features
 	// then learn the directions in which people differ, not only the
-	// shared quality, at the base stage's low cost per step. Default
-	// false; see docs/BENCHMARKS.md.
+	// shared quality. Its steps skip the transformer but read the
+	// history: about three times a plain base step, a fifth of a joint
+	// step (train.Options.BaseSteps). Default true (see GroupHead).
 	BasePersonal bool `json:"base_personal"`
 	// GroupRaw lets the group head's group tastes reach the normalised
 	// image embedding itself, not only the base head's features φ: each
 	// group's weights cover [φ, x] (x the image as every reader takes it),
 	// so a group's taste is linear in the embedder's own dimensions plus
-	// what φ adds. φ is learnt mostly for the shared utility; the
-	// directions in which groups differ can be ones φ never kept. The raw
-	// part of every group's weights is held near zero by GroupL2. Needs
-	// GroupHead. Default false.
+	// what φ adds. φ is learnt mostly for the shared utility, and the
+	// directions in which groups differ can be ones φ never kept: on the
+	// default world a per-group linear model over pixels-v3's own floats
+	// reaches 65.4% when told each person's group (bench/suite/diag_test.go).
+	// The raw part of every group's weights is held near zero by GroupL2.
+	// No effect without the group head. Default true (see GroupHead);
+	// checkpoints written before it existed load with false.
 	GroupRaw bool `json:"group_raw"`
 	// GroupL2 weighs a ridge penalty on the raw part of the group tastes
 	// (GroupRaw): GroupL2 times the mean over groups of their squared
-	// norm, added to the training losses. Default 0.1.
+	// norm, added to the training losses. Default 0.1: 0.01, 0.3 and 1
+	// gave 61.3/62.5, 60.9/62.8 and 62.0/62.8% seen/unseen on the default
+	// world against 61.8/63.6 (one seed each, within noise of each other).
 	GroupL2 float64 `json:"group_l2"`
 	// PairDiff adds to both history tokens of a comparison a projection of
 	// the difference between its preferred and its other image, so the model
@@ -174,6 +180,9 @@ func DefaultConfig() Config {
 		BaseHidden:     64,
 		PairDiff:       true,
 		TasteHead:      true,
+		GroupHead:      true,
+		BasePersonal:   true,
+		GroupRaw:       true,
 		GroupL2:        0.1,
 
 		ImageStandardize: true,
@@ -223,8 +232,6 @@ func (c Config) Validate() error {
 		return bad("base_hidden", c.BaseHidden, ">= 0")
 	case c.TasteHead && c.BaseHidden == 0:
 		return bad("taste_head", c.TasteHead, "false when base_hidden is 0 (it reads the base head's features)")
-	case c.GroupRaw && !c.GroupHead:
-		return bad("group_raw", c.GroupRaw, "false without group_head")
 	case c.GroupL2 < 0:
 		return bad("group_l2", c.GroupL2, ">= 0")
 	case c.GroupHead && c.BaseHidden == 0:

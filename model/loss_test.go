@@ -106,8 +106,11 @@ func TestTrainLossesCombination(t *testing.T) {
 // BaseLosses is the Bradley–Terry loss of the base head alone, worked here
 // in plain Go from the store's weights, with non-trivial image statistics,
 // gain and bias so that the per-dimension standardisation is checked too.
+// (Under BasePersonal, the default, the personal heads join it;
+// TestBasePersonalMatchesForward checks that.)
 func TestBaseLossesByHand(t *testing.T) {
 	cfg := smallConfig()
+	cfg.BasePersonal = false
 	store := newStore(t, cfg, 3)
 	rng := rand.New(rand.NewPCG(5, 6))
 	vals := map[string][]float32{}

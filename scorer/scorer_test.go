@@ -46,11 +46,7 @@ func testCheckpoint(t testing.TB, cfg model.Config, seed uint64) *train.Checkpoi
 	}
 	// The raw group tastes start at zero; give them values so that the
 	// scorer has something to get wrong.
-	if cfg.GroupRaw {
-		raw := w[model.Root+"/group/w_raw"]
-		if raw == nil {
-			t.Fatal("group_raw model without group/w_raw")
-		}
+	if raw := w[model.Root+"/group/w_raw"]; raw != nil {
 		rng := rand.New(rand.NewPCG(seed, 99))
 		for i := range raw {
 			raw[i] = float32(0.1 * rng.NormFloat64())
