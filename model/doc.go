@@ -37,6 +37,14 @@
 // history then corrects, so that little data is needed for what everyone
 // shares.
 //
+// Two heads make that base score personal at the cost of one dot product
+// per candidate (both on by default): the taste head maps the history's
+// mean φ(preferred) − φ(other) to weights over the base features φ, and the
+// group head reads each preference token as a group's taste (over φ and,
+// with Config.GroupRaw, the normalised image itself) and weighs the groups
+// by their exact posterior given the history's comparisons, a mixture of
+// Bradley–Terry models (Config.GroupHead has the details).
+//
 // In TokenModePool the K tokens are chosen per user from a pool of
 // Config.PoolSize by cosine similarity between learnable keys and the mean
 // history token (a stop-gradient summary, as L2P's frozen query), and a
@@ -50,6 +58,7 @@
 //	L_base = CE(s(x+), +) + CE(s(x-), -)
 //	L_CP   = -log σ(s+(x+) - s+(x-)) - log σ(s-(x-) - s-(x+))
 //	L      = L_base + λ·L_CP (+ PoolKeyWeight·L_key in pool mode)
+//	         (+ GroupL2 · mean_k |raw group taste k|² with Config.GroupRaw)
 //
 // # Variables
 //

@@ -74,7 +74,8 @@ func PairAccuracy(logits *Node) *Node {
 // each liked then disliked (x+_1, x-_1, x+_2, x-_2, ...): targets never
 // attend to each other, so P pairs per history are P independent episodes
 // that share one encoding of the history, P times the training signal for
-// little more compute. training turns dropout on.
+// little more compute. Total includes the group penalty (Config.GroupL2).
+// training turns dropout on.
 func TrainLosses(scope *mlm.Scope, cfg Config, in Inputs, training bool) Losses {
 	T := in.TgtImage.Shape().Dim(1)
 	if T < 2 || T%2 != 0 {
@@ -102,7 +103,8 @@ func TrainLosses(scope *mlm.Scope, cfg Config, in Inputs, training bool) Losses 
 // person adds to a non-personal score that is already fitted, instead of
 // fitting both at once from a random start. Under cfg.BasePersonal u also
 // has the taste and group heads' φ(x)·t(history), still without the
-// transformer. CP and Key are zero; Base is Total. Needs cfg.BaseHidden > 0.
+// transformer, and the loss carries the group penalty (Config.GroupL2).
+// CP and Key are zero; Base is Total. Needs cfg.BaseHidden > 0.
 func BaseLosses(scope *mlm.Scope, cfg Config, in Inputs, training bool) Losses {
 	if cfg.BaseHidden <= 0 {
 		exceptions.Panicf("model.BaseLosses: the config has no base head (base_hidden = %d)", cfg.BaseHidden)
