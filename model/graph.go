@@ -52,7 +52,9 @@ type Encoded struct {
 	K, V []*Node
 	// Taste is the person's weights over the base head's features,
 	// [B, BaseHidden]: the taste head's vector plus the group head's
-	// posterior-weighted group tastes (nil with neither head).
+	// posterior-weighted group tastes (nil with neither head); with
+	// Config.GroupRaw the group tastes over the image follow, [B,
+	// Config.TasteDim()].
 	Taste *Node
 
 	// The fields below are for user descriptors and training; ScoreTargets
@@ -412,30 +414,32 @@ func baseHead(scope *mlm.Scope, cfg Config, taste, imgN, txt *Node, training boo
 	h := baseFeatures(scope, cfg, imgN, txt, training) // [B, T, Hb]
 	u := dense(h, param(scope, g, "base/w2"), nil)     // [B, T, 1]
 	if taste != nil {
-		u = Add(u, InsertAxes(personalScore(cfg, h, imgN, taste), -1))
+		u = Add(u, InsertAxes(personalScore(h, imgN, taste), -1))
 	}
 	return Concatenate([]*Node{u, ZerosLike(u)}, -1)
 }
 
-// personalScore is what a person's taste vector (Encoded.Taste, [B,
-// Config.TasteDim()]) adds to the targets' scores, [B, T]: φ·t over the base
-// features φ [B, T, Hb], plus x·t_raw over the normalised images imgN when
-// the group tastes reach them (Config.GroupRaw; t = [t, t_raw]).
-func personalScore(cfg Config, phi, imgN, taste *Node) *Node {
+// personalScore is what a person's taste vector (Encoded.Taste) adds to the
+// targets' scores, [B, T]: φ·t over the base features φ [B, T, Hb], plus
+// x·t_raw over the normalised images imgN [B, T, D] when the taste is
+// [t, t_raw], [B, Hb+D] (the group head's raw tastes, Config.GroupRaw).
+func personalScore(phi, imgN, taste *Node) *Node {
 	Hb := phi.Shape().Dim(2)
-	if !cfg.groupRaw() {
+	if taste.Shape().Dim(1) == Hb {
 		return Einsum("bth,bh->bt", phi, taste)
 	}
 	u := Einsum("bth,bh->bt", phi, SliceAxis(taste, 1, AxisRange(0, Hb)))
-	return Add(u, Einsum("btf,bf->bt", imgN, SliceAxis(taste, 1, AxisRange(Hb, Hb+cfg.ImageDim))))
+	return Add(u, Einsum("btf,bf->bt", imgN, SliceAxis(taste, 1, AxisRange(Hb, taste.Shape().Dim(1)))))
 }
 
 // historyTaste is the person's weights over the base features read from
 // their history by the taste head and the group head (each when on; nil,
-// nil with neither), and the group head's posterior over tokens [B, K]
-// (the preference tokens, nil without the group head). histN are the
-// normalised history images, head the comparisons' first slots, selection
-// the pool tokens each history chose (prefTokens; nil for fixed tokens).
+// nil with neither), followed by the group head's weights over the image
+// when it has raw tastes (Config.GroupRaw, tokens given), and the group
+// head's posterior over tokens [B, K] (the preference tokens, nil without
+// the group head). histN are the normalised history images, head the
+// comparisons' first slots, selection the pool tokens each history chose
+// (prefTokens; nil for fixed tokens).
 func historyTaste(scope *mlm.Scope, cfg Config, histN, histText, head, tokens, selection *Node, training bool) (taste, posterior *Node) {
 	if !cfg.Personal() {
 		return nil, nil
@@ -444,21 +448,20 @@ func historyTaste(scope *mlm.Scope, cfg Config, histN, histText, head, tokens, s
 	pairPhi := Mul(Sub(phi, shift(phi, 1)), InsertAxes(head, -1)) // [B, H, Hb], 0 off head slots
 	if cfg.TasteHead {
 		taste = tasteVector(scope, pairPhi, head)
-		if cfg.groupRaw() {
-			B := taste.Shape().Dim(0)
-			taste = Concatenate([]*Node{taste, Zeros(taste.Graph(), shapes.Make(taste.DType(), B, cfg.ImageDim))}, -1)
-		}
 	}
 	if cfg.groupHead() && tokens != nil {
-		var w, raw *Node
+		var w, raw, wRaw *Node
 		if cfg.groupRaw() {
 			raw = rawGroupTastes(scope, cfg, tokens.Graph(), selection)
 		}
-		w, posterior = groupTaste(scope, tokens, pairPhi, raw, histN, head)
+		w, wRaw, posterior = groupTaste(scope, tokens, pairPhi, raw, histN, head)
 		if taste == nil {
 			taste = w
 		} else {
 			taste = Add(taste, w)
+		}
+		if wRaw != nil {
+			taste = Concatenate([]*Node{taste, wRaw}, -1) // [B, Hb+D]
 		}
 	}
 	return taste, posterior
@@ -487,12 +490,12 @@ func tasteVector(scope *mlm.Scope, pairPhi, head *Node) *Node {
 //
 // With raw (Config.GroupRaw; rawGroupTastes, [K, D] or [B, K, D]) each
 // group's weights also cover the normalised image, histN [B, H, D]: the
-// evidence adds Δx·raw_k and the result is [Σ π_k w_k, Σ π_k raw_k],
-// [B, Hb+D]. The images are projected onto the K groups before the
+// evidence adds Δx·raw_k and tasteRaw is Σ π_k raw_k, [B, D] (nil
+// without raw). The images are projected onto the K groups before the
 // difference is taken, so no [B, H, D] difference or [B, K, Hb+D] weight
 // tensor is built (an earlier version that built them took 42 s for 200
 // personal base steps on the default world, against 34 s).
-func groupTaste(scope *mlm.Scope, tokens, pairPhi, raw, histN, head *Node) (taste, posterior *Node) {
+func groupTaste(scope *mlm.Scope, tokens, pairPhi, raw, histN, head *Node) (taste, tasteRaw, posterior *Node) {
 	g := tokens.Graph()
 	Hb := pairPhi.Shape().Dim(2)
 	proj := dense(tokens, param(scope, g, "group/w"), nil)  // [B, K, Hb+1]
@@ -512,9 +515,9 @@ func groupTaste(scope *mlm.Scope, tokens, pairPhi, raw, histN, head *Node) (tast
 	posterior = Softmax(Add(prior, ReduceSum(ll, 1)), -1)       // [B, K]
 	taste = Einsum("bk,bkf->bf", posterior, w)
 	if raw != nil {
-		taste = Concatenate([]*Node{taste, Einsum("bk,"+spec+"->bf", posterior, raw)}, -1)
+		tasteRaw = Einsum("bk,"+spec+"->bf", posterior, raw)
 	}
-	return taste, posterior
+	return taste, tasteRaw, posterior
 }
 
 // rawGroupTable is every token's raw group taste (Config.GroupRaw): the

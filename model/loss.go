@@ -126,7 +126,7 @@ func BaseLosses(scope *mlm.Scope, cfg Config, in Inputs, training bool) Losses {
 		head, _ := pairSlots(in.HistLabel)
 		taste, _ := historyTaste(scope, cfg, normImage(scope, cfg, in.HistImage), in.HistText, head, tokens, nil, training)
 		if taste != nil {
-			u = Add(u, InsertAxes(personalScore(cfg, h, imgN, taste), -1))
+			u = Add(u, InsertAxes(personalScore(h, imgN, taste), -1))
 		}
 	}
 	u = Reshape(u, B*T/2, 2)

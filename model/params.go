@@ -110,9 +110,9 @@ func Params(cfg Config) []ParamSpec {
 		if cfg.groupHead() {
 			// Columns 0..h-1 give a token's weights over φ, column h its
 			// prior logit.
-			// With GroupRaw, columns h..h+ImageDim-1 weigh the image itself,
-			// started at zero so the raw part grows only as the data asks.
 			add("group/w", 0.2/math.Sqrt(float64(d)), 0, true, d, h+1)
+			// With GroupRaw, a token's weights over the image itself,
+			// started at zero so the raw part grows only as the data asks.
 			if cfg.groupRaw() {
 				add("group/w_raw", 0, 0, true, d, cfg.ImageDim)
 			}

@@ -21,7 +21,6 @@ import (
 	"testing"
 
 	"palate/dataset"
-	"palate/features"
 	"palate/history"
 	"palate/world"
 )
@@ -159,18 +158,8 @@ func TestDiagCeilings(t *testing.T) {
 	if dir == "" || embName == "" {
 		t.Skip("set PALATE_DIAG_DATA and PALATE_DIAG_EMBEDDER")
 	}
-	ds, err := dataset.Read(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	emb, err := dataset.ReadEmbeddings(dir, embName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := history.LoadData(ds, emb, features.NewHashBOW(64))
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := loadTestData(t, dir, embName) // the prompts' embedding is not used
+	emb := d.Emb
 	tr, err := LoadTruth(dir)
 	if err != nil || tr == nil {
 		t.Fatalf("%s is not a taste world: %v", dir, err)
@@ -337,8 +326,13 @@ func TestDiagCeilings(t *testing.T) {
 	resp := make([][]float64, len(users))
 	for ui := range resp {
 		resp[ui] = make([]float64, G)
+		z := 0.0
 		for g := range resp[ui] {
 			resp[ui][g] = rng.Float64() + 0.2
+			z += resp[ui][g]
+		}
+		for g := range resp[ui] {
+			resp[ui][g] /= z
 		}
 	}
 	ws := make([][]float64, G)
@@ -354,7 +348,7 @@ func TestDiagCeilings(t *testing.T) {
 			wt := make([]float64, len(all))
 			z := 0.0
 			for i, ui := range owner {
-				wt[i] = resp[ui][g] / sum(resp[ui])
+				wt[i] = resp[ui][g]
 				z += wt[i]
 			}
 			pi[g] = z / float64(len(all))
@@ -367,12 +361,4 @@ func TestDiagCeilings(t *testing.T) {
 			eval(fmt.Sprintf("EM mixture of %d Bradley-Terry models, round %d", G, round+1), mixture(ws, pi))
 		}
 	}
-}
-
-func sum(x []float64) float64 {
-	s := 0.0
-	for _, v := range x {
-		s += v
-	}
-	return s
 }
