@@ -59,3 +59,7 @@ require (
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
 )
+
+// palate carries a copy of compute v0.1.2 with a faster transpose (see
+// third_party/gomlx-compute/internal/gobackend/ops/transpose.go, "palate:").
+replace github.com/gomlx/compute => ./third_party/gomlx-compute

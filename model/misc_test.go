@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/core/tensors"
+
 	"palate"
 )
 
@@ -132,5 +135,72 @@ func TestConfigValidateAndLoad(t *testing.T) {
 	var back Config
 	if err := json.Unmarshal(raw, &back); err != nil || back != want {
 		t.Fatalf("round trip: %+v, %v", back, err)
+	}
+}
+
+// The Go backend's transpose is palate's own (third_party/gomlx-compute,
+// "palate:"): it must move every element where a plain index computation
+// says, for every permutation of tensors of rank 1 to 4 (sizes of 1
+// included) and some of rank 5.
+func TestTransposeMatchesReference(t *testing.T) {
+	shapes := [][]int{{5}, {3, 4}, {4, 1, 3}, {2, 3, 4, 5}, {1, 3, 1, 2}, {2, 1, 3, 2, 3}}
+	var perms func(n int) [][]int
+	perms = func(n int) [][]int {
+		if n == 1 {
+			return [][]int{{0}}
+		}
+		var out [][]int
+		for _, p := range perms(n - 1) {
+			for i := 0; i <= len(p); i++ {
+				q := append(append(append([]int{}, p[:i]...), n-1), p[i:]...)
+				out = append(out, q)
+			}
+		}
+		return out
+	}
+	for _, dims := range shapes {
+		size := 1
+		for _, d := range dims {
+			size *= d
+		}
+		data := make([]float32, size)
+		for i := range data {
+			data[i] = float32(i) + 0.5
+		}
+		x := tensors.FromFlatDataAndDimensions(data, dims...)
+		ps := perms(len(dims))
+		if len(dims) == 5 {
+			ps = [][]int{{4, 3, 2, 1, 0}, {0, 2, 1, 4, 3}, {1, 2, 3, 4, 0}}
+		}
+		for _, perm := range ps {
+			got := tensors.MustCopyFlatData[float32](MustExecOnce(testBackend(), func(x *Node) *Node {
+				return TransposeAllAxes(x, perm...)
+			}, x))
+			// Reference: the output's element at multi-index o is the
+			// operand's at the index whose axis perm[i] is o[i].
+			outDims := make([]int, len(dims))
+			for i, p := range perm {
+				outDims[i] = dims[p]
+			}
+			idx := make([]int, len(dims))
+			for flat := range size {
+				r := flat
+				for i := len(outDims) - 1; i >= 0; i-- {
+					idx[i] = r % outDims[i]
+					r /= outDims[i]
+				}
+				src := 0
+				for ax := range dims {
+					for i, p := range perm {
+						if p == ax {
+							src = src*dims[ax] + idx[i]
+						}
+					}
+				}
+				if got[flat] != data[src] {
+					t.Fatalf("transpose %v by %v: output %d is %g, want %g", dims, perm, flat, got[flat], data[src])
+				}
+			}
+		}
 	}
 }

@@ -2,11 +2,13 @@ package train
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"time"
 
 	"palate"
@@ -80,9 +82,22 @@ type Summary struct {
 	EpisodesPerSecond  float64     `json:"episodes_per_second"`
 	SecondsPerStep     float64     `json:"seconds_per_step"`
 	Evals              []EvalPoint `json:"evals"`
-	Options            Options     `json:"options"`
-	Started            time.Time   `json:"started"`
-	Finished           time.Time   `json:"finished"`
+	// Start describes the base-mode run whose weights began this one
+	// (Options.Start); nil when the run made its own start. Steps,
+	// Episodes and WallSeconds above do not include it.
+	Start    *StartInfo `json:"start,omitempty"`
+	Options  Options    `json:"options"`
+	Started  time.Time  `json:"started"`
+	Finished time.Time  `json:"finished"`
+}
+
+// StartInfo is what a run's summary keeps of the base-mode run it began
+// from.
+type StartInfo struct {
+	Steps           int     `json:"steps"`
+	WallSeconds     float64 `json:"wall_seconds"`
+	BestValAccuracy float64 `json:"best_val_accuracy"`
+	BestStep        int     `json:"best_step"`
 }
 
 type stagePlan struct {
@@ -135,18 +150,29 @@ func Run(ctx context.Context, cfg model.Config, opts Options, src Source, valida
 		h := model.NewHashBOW(cfg.TextDim)
 		opts.TextEmbedder = EmbedderInfo{Name: h.Name(), Dim: h.Dim()}
 	}
+	if opts.Mode == ModeBase && (cfg.BaseHidden <= 0 || opts.BaseSteps <= 0) {
+		return nil, palate.Errorf(palate.EINVALID, "base mode needs a base head (base_hidden %d) and base steps (%d)", cfg.BaseHidden, opts.BaseSteps)
+	}
+	if opts.Start != nil {
+		if err := sameBase(opts.Start.Config, cfg); err != nil {
+			return nil, err
+		}
+	}
 	tr, err := NewTrainer(cfg, opts)
 	if err != nil {
 		return nil, err
 	}
 	plans := []stagePlan{{StageJoint, opts.Steps, opts.LearningRate}}
-	if opts.Mode == ModeTwoStage {
+	switch opts.Mode {
+	case ModeTwoStage:
 		plans = []stagePlan{{Stage1, opts.Steps, opts.LearningRate}}
 		if cfg.PrefTokens > 0 {
 			plans = append(plans, stagePlan{Stage2, opts.Stage2Steps, opts.Stage2LearningRate})
 		}
+	case ModeBase:
+		plans = nil
 	}
-	if cfg.BaseHidden > 0 && opts.BaseSteps > 0 {
+	if cfg.BaseHidden > 0 && opts.BaseSteps > 0 && opts.Start == nil {
 		plans = append([]stagePlan{{StageBase, opts.BaseSteps, opts.LearningRate}}, plans...)
 	}
 	total := 0
@@ -159,9 +185,21 @@ func Run(ctx context.Context, cfg model.Config, opts Options, src Source, valida
 		Mode: opts.Mode, Seed: opts.Seed, Backend: opts.Backend, SIMD: SIMDBuild(),
 		StageSteps: map[Stage]int{}, Options: opts, Started: start, BestValAccuracy: -1,
 	}
+	if opts.Start != nil {
+		if err := tr.SetWeights(opts.Start.Weights); err != nil {
+			return nil, err
+		}
+		st := opts.Start.Summary
+		sum.Start = &StartInfo{Steps: st.Steps, WallSeconds: st.WallSeconds, BestValAccuracy: st.BestValAccuracy, BestStep: st.BestStep}
+	}
 	prog := newProgress(opts, total)
 	baseNote := ""
-	if plans[0].stage == StageBase {
+	switch {
+	case opts.Mode == ModeBase:
+		baseNote = " (the base stage alone)"
+	case opts.Start != nil:
+		baseNote = fmt.Sprintf(" from a base stage of %d steps trained before", opts.Start.Summary.Steps)
+	case plans[0].stage == StageBase:
 		baseNote = fmt.Sprintf(" after a base stage of up to %d steps", plans[0].steps)
 	}
 	prog.event("training %d-layer d=%d K=%d (%s) on %s, %s mode%s, %d steps in all", cfg.Layers, cfg.DModel, cfg.PrefTokens, cfg.TokenMode, BuildNote(opts.Backend), opts.Mode, baseNote, total)
@@ -353,4 +391,17 @@ func finite(x float64) float64 {
 		return -1
 	}
 	return x
+}
+
+// sameBase refuses a start checkpoint whose model is not the one being
+// trained: every config field must match but Lambda, which only the stages
+// after the base stage read.
+func sameBase(start, cfg model.Config) error {
+	start.Lambda = cfg.Lambda
+	if !reflect.DeepEqual(start, cfg) {
+		a, _ := json.Marshal(start)
+		b, _ := json.Marshal(cfg)
+		return palate.Errorf(palate.EINVALID, "the start checkpoint's model %s is not the model being trained %s (only lambda may differ)", a, b)
+	}
+	return nil
 }

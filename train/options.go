@@ -14,6 +14,11 @@ const (
 	// ModeTwoStage is the paper's schedule: stage 1 trains everything but
 	// the preference tokens, stage 2 only the tokens.
 	ModeTwoStage = "two-stage"
+	// ModeBase trains the base stage alone (BaseSteps steps; Steps is not
+	// used). Its checkpoint can start other runs of the same model in
+	// place of their own base stage (Options.Start): the bench trains the
+	// base stage once for the variants that differ only after it.
+	ModeBase = "base"
 )
 
 // Learning-rate decay shapes for Options.Decay.
@@ -38,7 +43,7 @@ type Options struct {
 	// Seed fixes the initial weights and dropout: the same seed and the same
 	// batches give bit-identical weights. Default 1.
 	Seed uint64 `json:"seed"`
-	// Mode is ModeJoint (default) or ModeTwoStage.
+	// Mode is ModeJoint (default), ModeTwoStage or ModeBase.
 	Mode string `json:"mode"`
 	// Steps is the most optimizer steps of joint training, or of stage 1.
 	// Default 2000.
@@ -134,6 +139,12 @@ type Options struct {
 	// population-wide preference it must give a person with no history.
 	// Default 0.05; negative means none.
 	ColdStartRate float64 `json:"cold_start_rate"`
+
+	// Start, if set, is a checkpoint of a ModeBase run of the same model
+	// (its config equal to the one trained in every field but Lambda, which
+	// the base stage does not read): the run begins from its weights and
+	// skips its own base stage. The summary records it (Summary.Start).
+	Start *Checkpoint `json:"-"`
 
 	// stepHook, if set (tests), runs inside each guarded training step
 	// before the computation: a test makes it block to fake a hung step.
@@ -237,8 +248,12 @@ func (o *Options) validate() error {
 		return palate.Errorf(palate.EINVALID, "training option %s = %v, want %s", field, v, want)
 	}
 	switch {
-	case o.Mode != ModeJoint && o.Mode != ModeTwoStage:
-		return bad("mode", o.Mode, `"joint" or "two-stage"`)
+	case o.Mode != ModeJoint && o.Mode != ModeTwoStage && o.Mode != ModeBase:
+		return bad("mode", o.Mode, `"joint", "two-stage" or "base"`)
+	case o.Start != nil && o.Mode == ModeBase:
+		return bad("mode", o.Mode, `"joint" or "two-stage" when starting from a base checkpoint`)
+	case o.Start != nil && o.Start.Summary.Mode != ModeBase:
+		return bad("start", o.Start.Summary.Mode+" checkpoint", "a checkpoint of a base-mode run")
 	case o.Steps < 0 || o.Stage2Steps < 0:
 		return bad("steps", o.Steps, ">= 0")
 	case o.LearningRate < 0 || o.Stage2LearningRate < 0:

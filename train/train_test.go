@@ -438,3 +438,57 @@ func scriptedValidate(accs ...float64) (ValidateFunc, *int) {
 		return a, nil
 	}, calls
 }
+
+// A base-mode run trains the base stage alone, and a run started from its
+// checkpoint skips its own base stage, begins from exactly those weights
+// and says so in its summary. A start of another model, or one that is not
+// a base-mode checkpoint, is refused.
+func TestStartFromBase(t *testing.T) {
+	cfg := synthConfig()
+	w := newSynthWorld(cfg, 20, 1)
+	opts := quietOptions()
+	opts.Mode, opts.Steps, opts.BaseSteps, opts.EvalEvery = ModeBase, 4, 3, 3
+	base, err := Run(context.Background(), cfg, opts, w.source(4, 0, 20, 1), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := base.Summary; s.Steps != 3 || s.StageSteps[StageBase] != 3 || s.Mode != ModeBase {
+		t.Fatalf("base run: mode %s, %d steps (%v), want 3 base steps", s.Mode, s.Steps, s.StageSteps)
+	}
+
+	cfg.Lambda = 0 // the only field a start may differ in
+	opts.Mode, opts.BaseSteps, opts.Start = ModeJoint, 3, base
+	opts.Steps, opts.LearningRate = 1, 1e-30 // one step that moves nothing
+	ck, err := Run(context.Background(), cfg, opts, w.source(4, 0, 20, 1), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := ck.Summary
+	if s.Steps != 1 || s.StageSteps[StageBase] != 0 || s.Start == nil || s.Start.Steps != 3 {
+		t.Fatalf("started run: %d steps (%v), start %+v; want 1 joint step from a 3-step base", s.Steps, s.StageSteps, s.Start)
+	}
+	for path, want := range base.Weights {
+		got := ck.Weights[path]
+		for i := range want {
+			if math.Abs(float64(got[i]-want[i])) > 1e-6 {
+				t.Fatalf("%s[%d] = %g, want the base checkpoint's %g", path, i, got[i], want[i])
+			}
+		}
+	}
+
+	other := cfg
+	other.DModel = 16
+	if _, err := Run(context.Background(), other, opts, w.source(4, 0, 20, 1), nil); palate.ErrorCode(err) != palate.EINVALID ||
+		!strings.Contains(err.Error(), "only lambda may differ") {
+		t.Errorf("start of another model: %v, want EINVALID naming lambda", err)
+	}
+	opts.Start = ck
+	if _, err := Run(context.Background(), cfg, opts, w.source(4, 0, 20, 1), nil); palate.ErrorCode(err) != palate.EINVALID ||
+		!strings.Contains(err.Error(), "base-mode") {
+		t.Errorf("start from a joint checkpoint: %v, want EINVALID", err)
+	}
+	opts.Start, opts.BaseSteps, opts.Mode = nil, -1, ModeBase
+	if _, err := Run(context.Background(), cfg, opts, w.source(4, 0, 20, 1), nil); palate.ErrorCode(err) != palate.EINVALID {
+		t.Errorf("base mode without base steps: %v, want EINVALID", err)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"testing"
 
 	"palate/dataset"
@@ -268,6 +269,79 @@ func TestDiagCeilings(t *testing.T) {
 		}
 		return f(ep.Pair)
 	})
+
+	// 1b. Whether the taste's non-linear part is there to learn: the 24
+	// true attributes probed linearly from the vectors (ridge as above),
+	// then every product of two probed attributes beside them; a ridge
+	// regression (λ 100) of the group utility on those 324 features, told
+	// the group. Quadratic features are what a person's utility is made of
+	// (ideal points, hue on scenes, clutter when muted), so this is the
+	// told-group ceiling of a model that learns that shape.
+	probe := make([][]float64, world.AttrVectorDim)
+	truth := make([][]float64, world.AttrVectorDim)
+	for j := range probe {
+		probe[j] = regress(func(a *world.Attrs) float64 { return float64(world.AttrVector(a)[j]) })
+		truth[j] = make([]float64, n)
+		for r := range n {
+			truth[j][r] = float64(world.AttrVector(attrs[r])[j])
+		}
+	}
+	quadratic := func(name string, attr [][]float64) {
+		Q := make([][]float64, n)
+		for r := range n {
+			q := make([]float64, 0, len(attr)*(len(attr)+3)/2+1)
+			for i := range attr {
+				q = append(q, attr[i][r])
+			}
+			for i := range attr {
+				for j := i; j < len(attr); j++ {
+					q = append(q, attr[i][r]*attr[j][r])
+				}
+			}
+			Q[r] = append(q, 1)
+		}
+		DQ := len(Q[0])
+		gramQ := make([]float64, DQ*DQ)
+		for r := 0; r < n; r += 2 {
+			addOuter(gramQ, DQ, 1, Q[r])
+		}
+		mirror(gramQ, DQ)
+		for i := range DQ {
+			gramQ[i*DQ+i] += 100
+		}
+		cholQ := cholesky(gramQ, DQ)
+		quadU := make([]func(history.Pair) float64, G)
+		for g := range G {
+			p := &world.Person{Group: g}
+			b := make([]float64, DQ)
+			for r := 0; r < n; r += 2 {
+				y := tr.World.GroupUtility(p, attrs[r])
+				for i, v := range Q[r] {
+					b[i] += v * y
+				}
+			}
+			w := cholSolve(cholQ, DQ, b)
+			s := make([]float64, n)
+			for r := range n {
+				s[r] = dot(w, Q[r])
+			}
+			quadU[g] = byRows(s)
+		}
+		eval(name, func(ep history.EvalPair) float64 { return quadU[group(ep.User)](ep.Pair) })
+	}
+	quadratic("group utility on probed attributes and their products", probe)
+	// Which attribute's probe costs most: the same with that one true.
+	// AttrVector's layout: hue (2), 9 continuous, subject (8), background (5).
+	names := []string{"hue", "saturation", "brightness", "contrast", "grain", "harmony", "symmetry", "scale", "clutter", "count", "subject", "background"}
+	spans := [][2]int{{0, 2}, {2, 3}, {3, 4}, {4, 5}, {5, 6}, {6, 7}, {7, 8}, {8, 9}, {9, 10}, {10, 11}, {11, 19}, {19, 24}}
+	if os.Getenv("PALATE_DIAG_SWAP") != "" {
+		for i, sp := range spans {
+			attr := slices.Clone(probe)
+			copy(attr[sp[0]:sp[1]], truth[sp[0]:sp[1]])
+			quadratic("  the same with true "+names[i], attr)
+		}
+		return // PALATE_DIAG_SWAP asks for the ceilings alone
+	}
 
 	// 2. What the training pairs teach: ridge Bradley–Terry models (λ 1000)
 	// on the seen people's training pairs.

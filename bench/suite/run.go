@@ -10,6 +10,7 @@ package suite
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -17,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -493,11 +495,16 @@ func (r *runner) palate(ctx context.Context) error {
 	// (each training runs on one core), then judged in order, so the
 	// report does not depend on which run finished first.
 	type job struct {
-		v    Variant
-		seed int
-		d    *history.Data
-		rw   *row
-		ck   *train.Checkpoint
+		v     Variant
+		seed  int
+		d     *history.Data
+		rw    *row
+		cfg   model.Config
+		to    train.Options
+		base  *job          // the shared base-stage run this one starts from
+		done  chan struct{} // closed when a base job has finished
+		ck    *train.Checkpoint
+		users []string // variants that start from this base job
 	}
 	var jobs []*job
 	for _, name := range o.Variants {
@@ -512,20 +519,63 @@ func (r *runner) palate(ctx context.Context) error {
 		}
 		rw := r.addRow("palate", v.Name)
 		for s := 1; s <= seeds; s++ {
-			jobs = append(jobs, &job{v: v, seed: s, d: d, rw: rw})
+			j := &job{v: v, seed: s, d: d, rw: rw, cfg: *o.Config, to: *o.Train}
+			j.to.Steps, j.to.Seed, j.to.OutDir = o.Steps, uint64(s), ""
+			if v.Apply != nil {
+				v.Apply(&j.cfg, &j.to)
+			}
+			jobs = append(jobs, j)
 		}
 	}
-	if o.TrainParallel > 1 && len(jobs) > 1 {
-		r.note("palate's runs were trained %d at a time on %d threads: a run's training seconds are its own wall time while sharing the machine.", min(o.TrainParallel, len(jobs)), o.Workers)
+	// Runs that differ only after the base stage (λ, the training mode)
+	// share one base-stage run of their seed: it is trained once, first,
+	// and each of them starts from its checkpoint.
+	var bases, alone, started []*job
+	byKey := map[string]*job{}
+	for _, j := range jobs {
+		key, ok := baseKey(j.cfg, j.to, j.d)
+		if !ok {
+			alone = append(alone, j)
+			continue
+		}
+		b := byKey[key]
+		if b == nil {
+			b = &job{v: Variant{Name: "base"}, seed: j.seed, d: j.d, cfg: j.cfg, to: j.to, done: make(chan struct{})}
+			b.to.Mode = train.ModeBase
+			byKey[key] = b
+		}
+		j.base = b
+		b.users = append(b.users, j.v.Name)
+	}
+	for _, j := range jobs {
+		switch {
+		case j.base == nil:
+		case len(j.base.users) < 2:
+			j.base = nil // nothing to share
+			alone = append(alone, j)
+		default:
+			if j.base.users[0] == j.v.Name {
+				bases = append(bases, j.base)
+			}
+			started = append(started, j)
+		}
+	}
+	for _, b := range bases {
+		r.note("palate's %s seed %d share one base stage, trained once.", strings.Join(b.users, ", "), b.seed)
+	}
+	order := slices.Concat(bases, alone, started)
+	if o.TrainParallel > 1 && len(order) > 1 {
+		r.note("palate's runs were trained %d at a time on %d threads: a run's training seconds are its own wall time while sharing the machine (with its base stage's, where shared).", min(o.TrainParallel, len(order)), o.Workers)
 	}
 	// The first failure cancels the runs still training.
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(o.TrainParallel)
-	for _, j := range jobs {
+	for _, j := range order {
 		g.Go(func() error {
-			cfg := *o.Config
-			to := *o.Train
-			to.Steps, to.Seed, to.OutDir = o.Steps, uint64(j.seed), ""
+			if j.done != nil {
+				defer close(j.done)
+			}
+			to := j.to
 			to.Log, to.Progress = o.Log, o.Progress
 			if o.TrainParallel > 1 && o.Log != nil {
 				to.Log = newPrefixWriter(o.Log, &r.logMu, fmt.Sprintf("[%s seed %d] ", j.v.Name, j.seed))
@@ -533,14 +583,29 @@ func (r *runner) palate(ctx context.Context) error {
 			if to.LogEvery == 0 {
 				to.LogEvery = 30 * time.Second
 			}
-			if j.v.Apply != nil {
-				j.v.Apply(&cfg, &to)
+			if j.base != nil {
+				select {
+				case <-j.base.done:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+				if j.base.ck == nil {
+					return nil // the base run failed: its error is the group's
+				}
+				to.Start = j.base.ck
 			}
 			to.Embedder = train.EmbedderInfo{Name: j.d.Emb.Embedder, Dim: j.d.Emb.Dim}
 			to.TextEmbedder = train.EmbedderInfo{Name: j.d.TextName, Dim: len(j.d.Text[0])}
-			r.logf("training palate/%s seed %d (%d steps, %s, K=%d, λ=%g, %s tokens, %s embedding)", j.v.Name, j.seed,
-				to.Steps, to.Mode, cfg.PrefTokens, cfg.Lambda, cfg.TokenMode, j.d.Emb.Embedder)
-			ck, err := train.OnData(gctx, j.d, cfg, to, train.DataOptions{Batch: o.Batch, EvalPairs: o.K})
+			steps := fmt.Sprintf("%d steps, %s", to.Steps, to.Mode)
+			switch {
+			case to.Mode == train.ModeBase:
+				steps = "the base stage alone, for " + strings.Join(j.users, ", ")
+			case to.Start != nil:
+				steps += ", from the shared base stage"
+			}
+			r.logf("training palate/%s seed %d (%s, K=%d, λ=%g, %s tokens, %s embedding)", j.v.Name, j.seed,
+				steps, j.cfg.PrefTokens, j.cfg.Lambda, j.cfg.TokenMode, j.d.Emb.Embedder)
+			ck, err := train.OnData(gctx, j.d, j.cfg, to, train.DataOptions{Batch: o.Batch, EvalPairs: o.K})
 			if err != nil {
 				return fmt.Errorf("training palate/%s seed %d: %w", j.v.Name, j.seed, err)
 			}
@@ -572,8 +637,12 @@ func (r *runner) evalPalate(ctx context.Context, rw *row, ck *train.Checkpoint, 
 	}
 	m := &palateModel{variant: rw.variant, seed: uint64(seed), ck: ck, sc: sc, d: d}
 	sum := ck.Summary
-	rw.fit = append(rw.fit, sum.WallSeconds)
-	rw.steps = append(rw.steps, sum.Steps)
+	fit, steps := sum.WallSeconds, sum.Steps
+	if sum.Start != nil { // a shared base stage is part of the run
+		fit, steps = fit+sum.Start.WallSeconds, steps+sum.Start.Steps
+	}
+	rw.fit = append(rw.fit, fit)
+	rw.steps = append(rw.steps, steps)
 	rw.bestVal = append(rw.bestVal, sum.BestValAccuracy)
 	if !sum.Validated {
 		rw.bestVal[len(rw.bestVal)-1] = nan
@@ -684,4 +753,27 @@ func (r *runner) guidance(ctx context.Context) error {
 	}
 	r.logf("guidance done in %.0f s", res.Seconds)
 	return nil
+}
+
+// baseKey says which training runs can share a base stage: those of one
+// dataset and seed whose model config and training options agree on all
+// the base stage reads, that is all but λ and what only the later stages
+// read (the mode, stage 2's steps and rate). ok is false for a run with no
+// base stage.
+func baseKey(cfg model.Config, to train.Options, d *history.Data) (key string, ok bool) {
+	if cfg.BaseHidden <= 0 || to.BaseSteps < 0 {
+		return "", false
+	}
+	cfg.Lambda = 0
+	to.Mode, to.Stage2Steps, to.Stage2LearningRate = "", 0, 0
+	b, err := json.Marshal(struct {
+		C model.Config
+		O train.Options
+		D string
+		E int
+	}{cfg, to, d.Emb.Embedder, d.Emb.Dim})
+	if err != nil {
+		return "", false
+	}
+	return string(b), true
 }

@@ -106,6 +106,20 @@ func TestQuickBench(t *testing.T) {
 			t.Errorf("palate's history curve has k=%d beyond its %d-pair history", c.K, cfg.MaxHistory/2)
 		}
 	}
+	// palate/full and palate/no-cp differ only in λ, which the base stage
+	// does not read: they share one base stage, whose steps each counts.
+	shared := false
+	for _, n := range rep.Notes {
+		shared = shared || strings.Contains(n, "full, no-cp seed 1 share one base stage")
+	}
+	if !shared {
+		t.Errorf("no note of the shared base stage in %q", rep.Notes)
+	}
+	for _, c := range rep.Cost.Rows {
+		if c.Name == "palate" && (c.Variant == "full" || c.Variant == "no-cp") && c.Steps <= 300 {
+			t.Errorf("palate/%s counts %d steps; want its shared base stage's beside its 300", c.Variant, c.Steps)
+		}
+	}
 	if len(rep.SimilarUsers) == 0 || len(rep.Drift.Rows) == 0 || len(rep.Cost.Rows) == 0 {
 		t.Errorf("missing measures: %d similar-user rows, %d drift rows, %d cost rows", len(rep.SimilarUsers), len(rep.Drift.Rows), len(rep.Cost.Rows))
 	}

@@ -39,7 +39,7 @@ train.DataOptions (see the README); flags override the file.`,
 			embedder := fs.String("embedder", features.Name, "which embeddings of the dataset to train on")
 			textEmb := fs.String("text-embedder", model.HashBOWName, "prompt embedder: "+model.HashBOWName+" or onnx:TEXT.onnx (with its tokenizer.json)")
 			steps := fs.Int("steps", 0, "most optimizer steps (0: the config's or the default)")
-			mode := fs.String("mode", "", "joint or two-stage (default joint)")
+			mode := fs.String("mode", "", "joint, two-stage or base (the base stage alone; default joint)")
 			seed := fs.Uint64("seed", 0, "random seed (0: the config's or 1)")
 			return func(ctx context.Context, env *Env) error {
 				if *data == "" || *out == "" {
