@@ -154,6 +154,37 @@ func posterior(ws [][]float64, pi []float64, xs [][]float64) []float64 {
 	return lp
 }
 
+// ridgeOnHalf factorises a ridge regression (penalty lam) on every other
+// row of X once, and returns what fits a target y (by row) on those rows
+// and predicts it on every row.
+func ridgeOnHalf(X [][]float64, lam float64) func(y func(r int) float64) []float64 {
+	D := len(X[0])
+	gram := make([]float64, D*D)
+	for r := 0; r < len(X); r += 2 {
+		addOuter(gram, D, 1, X[r])
+	}
+	mirror(gram, D)
+	for i := range D {
+		gram[i*D+i] += lam
+	}
+	chol := cholesky(gram, D)
+	return func(y func(r int) float64) []float64 {
+		b := make([]float64, D)
+		for r := 0; r < len(X); r += 2 {
+			yr := y(r)
+			for i, v := range X[r] {
+				b[i] += v * yr
+			}
+		}
+		w := cholSolve(chol, D, b)
+		s := make([]float64, len(X))
+		for r := range X {
+			s[r] = dot(w, X[r])
+		}
+		return s
+	}
+}
+
 func TestDiagCeilings(t *testing.T) {
 	dir, embName := os.Getenv("PALATE_DIAG_DATA"), os.Getenv("PALATE_DIAG_EMBEDDER")
 	if dir == "" || embName == "" {
@@ -222,29 +253,9 @@ func TestDiagCeilings(t *testing.T) {
 
 	// 1. What the vectors hold: ridge regression (λ 100) of true utilities
 	// on every other image, judged on the bench's comparisons.
-	gram := make([]float64, D*D)
-	for r := 0; r < n; r += 2 {
-		addOuter(gram, D, 1, X[r])
-	}
-	mirror(gram, D)
-	for i := range D {
-		gram[i*D+i] += 100
-	}
-	chol := cholesky(gram, D)
+	fit := ridgeOnHalf(X, 100)
 	regress := func(f func(a *world.Attrs) float64) []float64 {
-		b := make([]float64, D)
-		for r := 0; r < n; r += 2 {
-			y := f(attrs[r])
-			for i, v := range X[r] {
-				b[i] += v * y
-			}
-		}
-		w := cholSolve(chol, D, b)
-		s := make([]float64, n)
-		for r := range n {
-			s[r] = dot(w, X[r])
-		}
-		return s
+		return fit(func(r int) float64 { return f(attrs[r]) })
 	}
 	byRows := func(s []float64) func(history.Pair) float64 {
 		return func(p history.Pair) float64 { return s[p.Win] - s[p.Lose] }
@@ -300,32 +311,11 @@ func TestDiagCeilings(t *testing.T) {
 			}
 			Q[r] = append(q, 1)
 		}
-		DQ := len(Q[0])
-		gramQ := make([]float64, DQ*DQ)
-		for r := 0; r < n; r += 2 {
-			addOuter(gramQ, DQ, 1, Q[r])
-		}
-		mirror(gramQ, DQ)
-		for i := range DQ {
-			gramQ[i*DQ+i] += 100
-		}
-		cholQ := cholesky(gramQ, DQ)
+		fitQ := ridgeOnHalf(Q, 100)
 		quadU := make([]func(history.Pair) float64, G)
 		for g := range G {
 			p := &world.Person{Group: g}
-			b := make([]float64, DQ)
-			for r := 0; r < n; r += 2 {
-				y := tr.World.GroupUtility(p, attrs[r])
-				for i, v := range Q[r] {
-					b[i] += v * y
-				}
-			}
-			w := cholSolve(cholQ, DQ, b)
-			s := make([]float64, n)
-			for r := range n {
-				s[r] = dot(w, Q[r])
-			}
-			quadU[g] = byRows(s)
+			quadU[g] = byRows(fitQ(func(r int) float64 { return tr.World.GroupUtility(p, attrs[r]) }))
 		}
 		eval(name, func(ep history.EvalPair) float64 { return quadU[group(ep.User)](ep.Pair) })
 	}
