@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,4 +94,39 @@ func write(t *testing.T, dir, body string) string {
 	f.WriteString(body)
 	f.Close()
 	return f.Name()
+}
+
+// `palate train --mode base` writes a base-stage checkpoint; `--start`
+// begins another run of the same model from it (λ may differ) and says so;
+// a model that differs otherwise, or a start that is not a base-mode
+// checkpoint, is refused with the error's code.
+func TestTrainFromBase(t *testing.T) {
+	dir, _ := e2eWorld(t)
+	tmp := t.TempDir()
+	model := `"model": {"d_model": 16, "layers": 1, "heads": 2, "max_history": 8, "pref_tokens": 2, "text_dim": 16%s}`
+	write := func(name, extra string) string {
+		p := filepath.Join(tmp, name)
+		os.WriteFile(p, []byte(`{`+fmt.Sprintf(model, extra)+`, "train": {"eval_every": 5, "base_steps": 6}}`), 0o644)
+		return p
+	}
+	base := filepath.Join(tmp, "base")
+	code, out, errOut := run(t, "train", "--data", dir, "--out", base, "--config", write("a.json", ""), "--mode", "base")
+	if code != 0 || !strings.Contains(out, "trained 6 steps (base 6;") {
+		t.Fatalf("base run exited %d: %s %s", code, out, errOut)
+	}
+	code, out, errOut = run(t, "train", "--data", dir, "--out", filepath.Join(tmp, "noCP"), "--config", write("b.json", `, "lambda": 0`),
+		"--steps", "4", "--start", base)
+	if code != 0 || !strings.Contains(out, "trained 4 steps (joint 4;") || !strings.Contains(out, "a base stage of 6 steps") {
+		t.Fatalf("started run exited %d: %s %s", code, out, errOut)
+	}
+	code, _, errOut = run(t, "train", "--data", dir, "--out", filepath.Join(tmp, "other"), "--config", write("c.json", `, "base_hidden": 32`),
+		"--steps", "4", "--start", base)
+	if code == 0 || !strings.Contains(errOut, "only lambda may differ") || !strings.Contains(errOut, "invalid") {
+		t.Errorf("another model from the base: exit %d, %s", code, errOut)
+	}
+	code, _, errOut = run(t, "train", "--data", dir, "--out", filepath.Join(tmp, "again"), "--config", write("d.json", ""),
+		"--steps", "4", "--start", filepath.Join(tmp, "noCP"))
+	if code == 0 || !strings.Contains(errOut, "base-mode") {
+		t.Errorf("a joint checkpoint as the start: exit %d, %s", code, errOut)
+	}
 }

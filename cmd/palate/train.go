@@ -31,7 +31,12 @@ after the current step and keeps the best checkpoint so far.
 
 --config is a JSON file {"model": {...}, "train": {...}, "data": {...}} whose
 keys override the defaults of model.Config, train.Options and
-train.DataOptions (see the README); flags override the file.`,
+train.DataOptions (see the README); flags override the file.
+
+--mode base trains the base stage alone; --start BASE begins a run from such
+a checkpoint instead of a base stage of its own (the model must be the same
+but for lambda), so variants that differ only after the base stage can
+share it, as the bench's do.`,
 		setup: func(fs *flag.FlagSet) func(context.Context, *Env) error {
 			data := fs.String("data", "", "dataset `directory`")
 			out := fs.String("out", "", "checkpoint `directory` to write")
@@ -41,6 +46,7 @@ train.DataOptions (see the README); flags override the file.`,
 			steps := fs.Int("steps", 0, "most optimizer steps (0: the config's or the default)")
 			mode := fs.String("mode", "", "joint, two-stage or base (the base stage alone; default joint)")
 			seed := fs.Uint64("seed", 0, "random seed (0: the config's or 1)")
+			start := fs.String("start", "", "checkpoint `directory` of a --mode base run of the same model to begin from, instead of a base stage of its own")
 			return func(ctx context.Context, env *Env) error {
 				if *data == "" || *out == "" {
 					return usagef("--data and --out are required")
@@ -57,6 +63,11 @@ train.DataOptions (see the README); flags override the file.`,
 				}
 				if *seed != 0 {
 					tc.Train.Seed = *seed
+				}
+				if *start != "" {
+					if tc.Train.Start, err = train.Load(*start); err != nil {
+						return fmt.Errorf("--start: %w", err)
+					}
 				}
 				te, tinfo, err := openTextEmbedder(*textEmb, tc.Model.TextDim)
 				if err != nil {
@@ -76,6 +87,9 @@ train.DataOptions (see the README); flags override the file.`,
 					s := ck.Summary
 					fmt.Fprintf(env.Stdout, "trained %d steps (%s; %d episodes, %.1f episodes/s) in %.0f s; stopped by %s\n",
 						s.Steps, stageSteps(s.StageSteps), s.Episodes, s.EpisodesPerSecond, s.WallSeconds, s.StoppedBy)
+					if s.Start != nil {
+						fmt.Fprintf(env.Stdout, "started from %s: a base stage of %d steps, %.0f s\n", *start, s.Start.Steps, s.Start.WallSeconds)
+					}
 					if s.Validated {
 						fmt.Fprintf(env.Stdout, "best validation pairwise accuracy %.1f%% at step %d\n", 100*s.BestValAccuracy, s.BestStep)
 					}
