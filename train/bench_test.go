@@ -43,8 +43,9 @@ func benchBatch(cfg model.Config, B int, rng *rand.Rand) *model.Batch {
 }
 
 // BenchmarkTrainStep times one AdamW step on B=64 episodes of 16-pair
-// histories (32 history tokens + K=10 preference tokens), d=128, 2 layers,
-// per backend configuration. Run it with GOEXPERIMENT=simd and without.
+// histories (32 history tokens + K=10 preference tokens) of the default
+// model on pixels-v3 (benchConfig; the doc of package train has figures
+// for the d=128 model of its first version), per backend configuration. Run it with GOEXPERIMENT=simd and without.
 // "go" (the default config) may hang on the upstream worker-pool deadlock;
 // the watchdog then fails the benchmark after 60 s instead of hanging.
 func BenchmarkTrainStep(b *testing.B) {

@@ -89,7 +89,7 @@
 // iterator, 23% of a training step's CPU time in a profile of
 // BenchmarkTrainStep; the copy moves whole runs of the last axis (model's
 // TestTransposeMatchesReference checks it against plain index arithmetic).
-// The step went from 0.59-0.60 s to 0.51-0.52 s (default model, pixels-v3,
+// The step went from 0.59-0.60 s to 0.51-0.53 s (default model, pixels-v3,
 // go:ops_sequential, two rounds of 20 steps, the two builds interleaved on
 // an otherwise idle machine).
 //
