@@ -2,12 +2,16 @@
 
 // This file is a measurement, not a check: with the build tag diag it
 // prints how much of the taste world's group and personal taste an
-// embedder's vectors hold, linearly, and how much of it a simple mixture of
+// embedder's vectors hold, linearly and through the products of the
+// attributes they encode, and how much of it a simple mixture of
 // Bradley–Terry models can learn from a dataset's training pairs. It needs
 // a built world:
 //
 //	PALATE_DIAG_DATA=DIR PALATE_DIAG_EMBEDDER=pixels-v3 \
 //	  GOEXPERIMENT=simd go test -tags diag -run TestDiagCeilings -v -timeout 60m ./bench/suite/
+//
+// With PALATE_DIAG_SWAP=1 it prints the regression ceilings alone, and for
+// the products each attribute's worth (the same with that one read true).
 //
 // docs/BENCHMARKS.md records what it printed and why it matters.
 
