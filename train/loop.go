@@ -9,6 +9,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
+	"strings"
 	"time"
 
 	"palate"
@@ -395,13 +397,27 @@ func finite(x float64) float64 {
 
 // sameBase refuses a start checkpoint whose model is not the one being
 // trained: every config field must match but Lambda, which only the stages
-// after the base stage read.
+// after the base stage read. The error names the fields that differ.
 func sameBase(start, cfg model.Config) error {
 	start.Lambda = cfg.Lambda
-	if !reflect.DeepEqual(start, cfg) {
-		a, _ := json.Marshal(start)
-		b, _ := json.Marshal(cfg)
-		return palate.Errorf(palate.EINVALID, "the start checkpoint's model %s is not the model being trained %s (only lambda may differ)", a, b)
+	if reflect.DeepEqual(start, cfg) {
+		return nil
 	}
-	return nil
+	var a, b map[string]any
+	ja, _ := json.Marshal(start)
+	jb, _ := json.Marshal(cfg)
+	json.Unmarshal(ja, &a)
+	json.Unmarshal(jb, &b)
+	var diff []string
+	for k, v := range b {
+		if !reflect.DeepEqual(a[k], v) {
+			diff = append(diff, fmt.Sprintf("%s %v (start) against %v", k, a[k], v))
+		}
+	}
+	slices.Sort(diff)
+	if len(diff) == 0 {
+		diff = []string{"a field its JSON does not show"}
+	}
+	return palate.Errorf(palate.EINVALID, "the start checkpoint's model differs from the one being trained in %s; only lambda may differ",
+		strings.Join(diff, ", "))
 }

@@ -479,7 +479,7 @@ func TestStartFromBase(t *testing.T) {
 	other := cfg
 	other.DModel = 16
 	if _, err := Run(context.Background(), other, opts, w.source(4, 0, 20, 1), nil); palate.ErrorCode(err) != palate.EINVALID ||
-		!strings.Contains(err.Error(), "only lambda may differ") {
+		!strings.Contains(err.Error(), "only lambda may differ") || !strings.Contains(err.Error(), "d_model 32 (start) against 16") {
 		t.Errorf("start of another model: %v, want EINVALID naming lambda", err)
 	}
 	opts.Start = ck

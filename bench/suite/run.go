@@ -530,33 +530,32 @@ func (r *runner) palate(ctx context.Context) error {
 	// Runs that differ only after the base stage (λ, the training mode)
 	// share one base-stage run of their seed: it is trained once, first,
 	// and each of them starts from its checkpoint.
-	var bases, alone, started []*job
-	byKey := map[string]*job{}
+	groups := map[string][]*job{}
+	var keys []string // in the jobs' order, so the schedule is the same every run
 	for _, j := range jobs {
-		key, ok := baseKey(j.cfg, j.to, j.d)
-		if !ok {
-			alone = append(alone, j)
-			continue
+		if key, ok := baseKey(j.cfg, j.to, j.d); ok {
+			if groups[key] == nil {
+				keys = append(keys, key)
+			}
+			groups[key] = append(groups[key], j)
 		}
-		b := byKey[key]
-		if b == nil {
-			b = &job{v: Variant{Name: "base"}, seed: j.seed, d: j.d, cfg: j.cfg, to: j.to, done: make(chan struct{})}
+	}
+	var bases, alone, started []*job
+	for _, key := range keys {
+		if g := groups[key]; len(g) > 1 {
+			b := &job{v: Variant{Name: "base"}, seed: g[0].seed, d: g[0].d, cfg: g[0].cfg, to: g[0].to, done: make(chan struct{})}
 			b.to.Mode = train.ModeBase
-			byKey[key] = b
+			for _, j := range g {
+				j.base = b
+				b.users = append(b.users, j.v.Name)
+			}
+			bases = append(bases, b)
 		}
-		j.base = b
-		b.users = append(b.users, j.v.Name)
 	}
 	for _, j := range jobs {
-		switch {
-		case j.base == nil:
-		case len(j.base.users) < 2:
-			j.base = nil // nothing to share
+		if j.base == nil {
 			alone = append(alone, j)
-		default:
-			if j.base.users[0] == j.v.Name {
-				bases = append(bases, j.base)
-			}
+		} else {
 			started = append(started, j)
 		}
 	}
