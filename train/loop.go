@@ -240,7 +240,26 @@ func Run(ctx context.Context, cfg model.Config, opts Options, src Source, valida
 		return ck, runErr
 	}
 
+	// avg is the running average of the weights (Options.WeightAverage)
+	// in a stage that keeps one, else nil.
+	var avg map[string][]float32
 	evaluate := func(stage Stage, step int) (improved bool, err error) {
+		if avg != nil {
+			// Judge (and keep) the average: swap it in, and the weights
+			// being trained back afterwards.
+			raw, werr := tr.Weights()
+			if werr != nil {
+				return false, werr
+			}
+			if werr := tr.SetWeights(cloneWeights(avg)); werr != nil {
+				return false, werr
+			}
+			defer func() {
+				if serr := tr.SetWeights(raw); err == nil {
+					err = serr
+				}
+			}()
+		}
 		acc, err := validate(ctx, tr)
 		if err != nil {
 			return false, err
@@ -280,6 +299,12 @@ func Run(ctx context.Context, cfg model.Config, opts Options, src Source, valida
 		if warmup == 0 {
 			warmup = plan.steps / 20
 		}
+		avg = nil
+		if opts.WeightAverage > 0 && plan.stage != StageBase {
+			if avg, err = tr.Weights(); err != nil {
+				return finish(StopError, err)
+			}
+		}
 		sinceBest := 0
 		stopStage := false
 		for step := 0; step < plan.steps && !stopStage; step++ {
@@ -303,6 +328,13 @@ func Run(ctx context.Context, cfg model.Config, opts Options, src Source, valida
 			res, err := tr.Step(b, lr)
 			if err != nil {
 				return finish(StopError, err)
+			}
+			if avg != nil {
+				w, err := tr.Weights()
+				if err != nil {
+					return finish(StopError, err)
+				}
+				averageInto(avg, w, opts.WeightAverage)
 			}
 			sum.Steps++
 			sum.StageSteps[plan.stage]++
@@ -346,6 +378,26 @@ func Run(ctx context.Context, cfg model.Config, opts Options, src Source, valida
 		return finish(StopEarly, nil)
 	}
 	return finish(StopMaxSteps, nil)
+}
+
+// averageInto moves the running average avg toward w by 1-decay.
+func averageInto(avg, w map[string][]float32, decay float64) {
+	a := float32(1 - decay)
+	for k, v := range w {
+		m := avg[k]
+		for i := range m {
+			m[i] += a * (v[i] - m[i])
+		}
+	}
+}
+
+// cloneWeights returns a deep copy of w.
+func cloneWeights(w map[string][]float32) map[string][]float32 {
+	c := make(map[string][]float32, len(w))
+	for k, v := range w {
+		c[k] = slices.Clone(v)
+	}
+	return c
 }
 
 // hideHistories returns b with the history of each episode hidden

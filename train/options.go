@@ -95,6 +95,13 @@ type Options struct {
 	// ClipNorm clips the global gradient norm. Default 1; negative means no
 	// clipping.
 	ClipNorm float64 `json:"clip_norm"`
+	// WeightAverage, in [0, 1), is the decay of an exponential moving
+	// average of the weights kept through each stage that reads histories
+	// (joint, stage 1, stage 2; not the base stage): validation judges,
+	// and checkpoints keep, the averaged weights. The average starts from
+	// the weights a stage begins with. 0 (the default) judges the weights
+	// as they are.
+	WeightAverage float64 `json:"weight_average"`
 	// EvalEvery is how many steps pass between validations. Default 100.
 	EvalEvery int `json:"eval_every"`
 	// Patience stops a stage after this many validations in a row without a
@@ -266,6 +273,8 @@ func (o *Options) validate() error {
 		return bad("decay", o.Decay, `"cosine", "linear" or "none"`)
 	case o.WarmupSteps < 0:
 		return bad("warmup_steps", o.WarmupSteps, ">= 0")
+	case o.WeightAverage < 0 || o.WeightAverage >= 1:
+		return bad("weight_average", o.WeightAverage, "in [0, 1)")
 	case o.EvalEvery < 0:
 		return bad("eval_every", o.EvalEvery, "> 0")
 	case o.Beta1 < 0 || o.Beta1 >= 1 || o.Beta2 < 0 || o.Beta2 >= 1:

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -490,5 +491,74 @@ func TestStartFromBase(t *testing.T) {
 	opts.Start, opts.BaseSteps, opts.Mode = nil, -1, ModeBase
 	if _, err := Run(context.Background(), cfg, opts, w.source(4, 0, 20, 1), nil); palate.ErrorCode(err) != palate.EINVALID {
 		t.Errorf("base mode without base steps: %v, want EINVALID", err)
+	}
+}
+
+// With WeightAverage, validation judges (and the checkpoint keeps) the
+// exponential moving average of the weights, started from the stage's
+// first weights, while training goes on from the raw weights: the judged
+// weights are the average, worked here from a run without averaging (the
+// same seed, so the same raw weights after every step).
+func TestWeightAverage(t *testing.T) {
+	cfg := synthConfig()
+	w := newSynthWorld(cfg, 20, 1)
+	const steps, decay = 4, 0.5
+	run := func(avg float64) (*Checkpoint, []map[string][]float32) {
+		t.Helper()
+		opts := quietOptions()
+		opts.Steps, opts.EvalEvery, opts.Patience, opts.WeightAverage = steps, 1, -1, avg
+		var judged []map[string][]float32
+		// Every check is better than the last, so the last one is kept.
+		validate := func(ctx context.Context, ev Evaluator) (float64, error) {
+			w, err := ev.(*Trainer).Weights()
+			judged = append(judged, w)
+			return float64(len(judged)), err
+		}
+		ck, err := Run(context.Background(), cfg, opts, w.source(4, 0, 20, 1), validate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ck, judged
+	}
+	_, raw := run(0)
+	ck, avg := run(decay)
+	if len(raw) != steps || len(avg) != steps {
+		t.Fatalf("%d and %d validations, want %d", len(raw), len(avg), steps)
+	}
+	opts := quietOptions()
+	tr, err := NewTrainer(cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := tr.Weights()
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := false
+	for s := range steps {
+		averageInto(want, raw[s], decay)
+		for k, v := range want {
+			for i := range v {
+				if d := math.Abs(float64(avg[s][k][i] - v[i])); d > 1e-6 {
+					t.Fatalf("step %d, %s[%d]: judged %g, the average is %g", s+1, k, i, avg[s][k][i], v[i])
+				}
+				if avg[s][k][i] != raw[s][k][i] {
+					moved = true
+				}
+			}
+		}
+	}
+	if !moved {
+		t.Fatal("the averaged weights equal the raw ones")
+	}
+	for k, v := range want {
+		if !slices.Equal(ck.Weights[k], v) {
+			t.Fatalf("the checkpoint's %s is not the last average", k)
+		}
+	}
+	bad := quietOptions()
+	bad.WeightAverage = 1
+	if _, err := NewTrainer(cfg, bad); palate.ErrorCode(err) != palate.EINVALID || !strings.Contains(err.Error(), "weight_average") {
+		t.Fatalf("weight_average 1: %v, want EINVALID naming it", err)
 	}
 }
