@@ -225,8 +225,12 @@ func (r *runner) protocolNotes() []string {
 		if o.Train != nil && o.Train.BaseSteps != 0 {
 			base = max(0, o.Train.BaseSteps)
 		}
-		n = append(n, fmt.Sprintf("palate: every training run takes at most %d steps (two-stage: %d + %d) of batch %d after a base stage of at most %d, with early stopping on the validation people; palate/full runs over %d seed(s), the other variants (%s) over one. K=10 is the full model.",
-			o.Steps, o.Steps, max(1, o.Steps/2), o.Batch, base, o.Seeds, strings.Join(sec, ", ")))
+		baseNote := fmt.Sprintf("after a base stage of at most %d", base)
+		if base == 0 || o.Config == nil || o.Config.BaseHidden <= 0 {
+			baseNote = "with no base stage"
+		}
+		n = append(n, fmt.Sprintf("palate: every training run takes at most %d steps (two-stage: %d + %d) of batch %d %s, with early stopping on the validation people; palate/full runs over %d seed(s), the other variants (%s) over one. K=10 is the full model.",
+			o.Steps, o.Steps, max(1, o.Steps/2), o.Batch, baseNote, o.Seeds, strings.Join(sec, ", ")))
 	}
 	if o.Quick {
 		var left []string
