@@ -221,13 +221,11 @@ func (r *runner) protocolNotes() []string {
 				sec = append(sec, v)
 			}
 		}
-		base := 4 * o.Steps // train.Options' default
-		if o.Train != nil && o.Train.BaseSteps != 0 {
-			base = max(0, o.Train.BaseSteps)
-		}
-		baseNote := fmt.Sprintf("after a base stage of at most %d", base)
-		if base == 0 || o.Config == nil || o.Config.BaseHidden <= 0 {
-			baseNote = "with no base stage"
+		// The base stage's cap as training filled it in, read from the
+		// full model's first run rather than worked out again here.
+		baseNote := "with no base stage"
+		if ck := r.fullCk; ck != nil && ck.Config.BaseHidden > 0 && ck.Summary.Options.BaseSteps > 0 {
+			baseNote = fmt.Sprintf("after a base stage of at most %d", ck.Summary.Options.BaseSteps)
 		}
 		n = append(n, fmt.Sprintf("palate: every training run takes at most %d steps (two-stage: %d + %d) of batch %d %s, with early stopping on the validation people; palate/full runs over %d seed(s), the other variants (%s) over one. K=10 is the full model.",
 			o.Steps, o.Steps, max(1, o.Steps/2), o.Batch, baseNote, o.Seeds, strings.Join(sec, ", ")))

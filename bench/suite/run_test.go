@@ -115,6 +115,15 @@ func TestQuickBench(t *testing.T) {
 	if !shared {
 		t.Errorf("no note of the shared base stage in %q", rep.Notes)
 	}
+	// The protocol note gives the base stage's cap training used: 4× the
+	// 300 quick steps.
+	capped := false
+	for _, n := range rep.Notes {
+		capped = capped || strings.Contains(n, "after a base stage of at most 1200,")
+	}
+	if !capped {
+		t.Errorf("no note of the base stage's cap of 1200 in %q", rep.Notes)
+	}
 	for _, c := range rep.Cost.Rows {
 		if c.Name == "palate" && (c.Variant == "full" || c.Variant == "no-cp") && c.Steps <= 300 {
 			t.Errorf("palate/%s counts %d steps; want its shared base stage's beside its 300", c.Variant, c.Steps)

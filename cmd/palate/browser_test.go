@@ -220,8 +220,8 @@ func TestBrowser(t *testing.T) {
 		t.Fatal("the For-you ranking equals the non-personal one after 10 picks")
 	}
 	if generalAfter != general {
-		// This failed twice in .ci/run (sessions 5 and 7) and never in 21
-		// runs here, idle or loaded. Say whether the server now answers
+		// This failed twice in .ci/run (sessions 5 and 7) and never in 33
+		// runs here, idle or loaded (session 8). Say whether the server now answers
 		// differently for good (a corrupted cold-start context) or the
 		// page showed one odd answer, and what the page holds.
 		logGeneralAgain(t, strings.TrimSuffix(url, "/"), user, general)
