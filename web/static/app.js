@@ -20,8 +20,9 @@ const state = {
   nextPair: null,     // a promise of the pair after this one
   picks: 0,
   pool: null,         // For-you candidates: {prompt, images}
+  poolReq: null,      // the pool request in flight, if any (newPool)
   lastOrder: null,    // previous personal order of the pool, ids
-  ranking: null,      // {personal, general}
+  ranking: null,      // {pool, personal, general, before}: the last ranking shown
   busy: false,
 };
 
@@ -200,16 +201,32 @@ document.addEventListener("keydown", (ev) => {
 
 // ---- For you ----------------------------------------------------------
 
-async function newPool() {
-  state.pool = await api("POST", "/v1/generate", { n: 12 });
-  state.lastOrder = null;
+// newPool asks for a fresh pool of For-you candidates. Only the latest
+// request's answer becomes the pool, so a late answer never replaces a
+// newer pool.
+function newPool() {
+  const req = api("POST", "/v1/generate", { n: 12 }).then((pool) => {
+    if (state.poolReq === req) { state.pool = pool; state.lastOrder = null; }
+  }).finally(() => { if (state.poolReq === req) state.poolReq = null; });
+  state.poolReq = req;
+  return req;
+}
+
+// currentPool returns the pool, waiting for one in flight, or asking for
+// one when there is none: views that rank at once (the rate view's top
+// picks and For you) share one pool instead of each asking for its own.
+async function currentPool() {
+  while (state.poolReq) await state.poolReq;
+  if (!state.pool) await newPool();
+  return state.pool;
 }
 
 async function rankPool(where) {
-  if (!state.user) return;
-  if (!state.pool) await newPool();
-  const cands = state.pool.images.map((im) => ({ id: im.id }));
-  const path = `/v1/users/${encodeURIComponent(state.user)}/rank`;
+  const user = state.user;
+  if (!user) return;
+  const pool = await currentPool();
+  const cands = pool.images.map((im) => ({ id: im.id }));
+  const path = `/v1/users/${encodeURIComponent(user)}/rank`;
   let personal, general;
   try {
     [personal, general] = await Promise.all([
@@ -222,7 +239,7 @@ async function rankPool(where) {
     const note = () => el("li", { class: "note", text: "The model is training: rankings appear when it is done. Picks are recorded meanwhile." });
     if (where === "rate") $("rate-top").replaceChildren(note());
     else {
-      $("foryou-prompt").textContent = state.pool.prompt;
+      $("foryou-prompt").textContent = pool.prompt;
       $("foryou-state").textContent = e.message;
       $("foryou-personal").replaceChildren(note());
       $("foryou-general").replaceChildren(note());
@@ -230,24 +247,30 @@ async function rankPool(where) {
     pollTraining();
     return;
   }
+  // A newer pool or another person came meanwhile: their own ranking
+  // fills the views, and this one would show one pool's scores under
+  // another's pictures.
+  if (state.pool !== pool || state.user !== user) return;
   const before = state.lastOrder;
-  state.lastOrder = personal.order.map((i) => state.pool.images[i].id);
-  state.ranking = { personal, general, before };
+  state.lastOrder = personal.order.map((i) => pool.images[i].id);
+  state.ranking = { pool, personal, general, before };
   if (where === "rate") {
-    fillGrid($("rate-top"), personal, before, 6);
+    fillGrid($("rate-top"), pool, personal, before, 6);
   } else {
-    $("foryou-prompt").textContent = state.pool.prompt;
+    $("foryou-prompt").textContent = pool.prompt;
     $("foryou-state").textContent = personal.cold_start
       ? "cold start: no history yet, so this is the non-personal ranking"
       : `read against ${personal.history_items} history items`;
-    fillGrid($("foryou-personal"), personal, before);
-    fillGrid($("foryou-general"), general, null);
+    fillGrid($("foryou-personal"), pool, personal, before);
+    fillGrid($("foryou-general"), pool, general, null);
   }
 }
 
-function fillGrid(list, res, before, limit) {
+// fillGrid shows the ranking res of pool's pictures in list (the first
+// limit), with each picture's move since the order before.
+function fillGrid(list, pool, res, before, limit) {
   list.replaceChildren();
-  const ids = state.pool.images.map((im) => im.id);
+  const ids = pool.images.map((im) => im.id);
   res.order.slice(0, limit || res.order.length).forEach((i, rank) => {
     const r = res.results[i];
     const id = ids[i];
