@@ -520,7 +520,7 @@ func TestWeightAverage(t *testing.T) {
 		}
 		return ck, judged
 	}
-	_, raw := run(0)
+	_, raw := run(-1)
 	ck, avg := run(decay)
 	if len(raw) != steps || len(avg) != steps {
 		t.Fatalf("%d and %d validations, want %d", len(raw), len(avg), steps)

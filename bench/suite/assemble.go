@@ -223,12 +223,18 @@ func (r *runner) protocolNotes() []string {
 		}
 		// The base stage's cap as training filled it in, read from the
 		// full model's first run rather than worked out again here.
-		baseNote := "with no base stage"
-		if ck := r.fullCk; ck != nil && ck.Config.BaseHidden > 0 && ck.Summary.Options.BaseSteps > 0 {
-			baseNote = fmt.Sprintf("after a base stage of at most %d", ck.Summary.Options.BaseSteps)
+		// and its weight averaging likewise.
+		baseNote, judged := "with no base stage", "the weights as they are"
+		if ck := r.fullCk; ck != nil {
+			if ck.Config.BaseHidden > 0 && ck.Summary.Options.BaseSteps > 0 {
+				baseNote = fmt.Sprintf("after a base stage of at most %d", ck.Summary.Options.BaseSteps)
+			}
+			if a := ck.Summary.Options.WeightAverage; a > 0 {
+				judged = fmt.Sprintf("a moving average of the weights (weight_average %g)", a)
+			}
 		}
-		n = append(n, fmt.Sprintf("palate: every training run takes at most %d steps (two-stage: %d + %d) of batch %d %s, with early stopping on the validation people; palate/full runs over %d seed(s), the other variants (%s) over one. K=10 is the full model.",
-			o.Steps, o.Steps, max(1, o.Steps/2), o.Batch, baseNote, o.Seeds, strings.Join(sec, ", ")))
+		n = append(n, fmt.Sprintf("palate: every training run takes at most %d steps (two-stage: %d + %d) of batch %d %s, with early stopping on the validation people, who judge (and the checkpoint keeps) %s; palate/full runs over %d seed(s), the other variants (%s) over one. K=10 is the full model.",
+			o.Steps, o.Steps, max(1, o.Steps/2), o.Batch, baseNote, judged, o.Seeds, strings.Join(sec, ", ")))
 	}
 	if o.Quick {
 		var left []string

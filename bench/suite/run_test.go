@@ -115,14 +115,15 @@ func TestQuickBench(t *testing.T) {
 	if !shared {
 		t.Errorf("no note of the shared base stage in %q", rep.Notes)
 	}
-	// The protocol note gives the base stage's cap training used: 4× the
-	// 300 quick steps.
-	capped := false
+	// The protocol note gives the base stage's cap training used (4× the
+	// 300 quick steps) and the default weight averaging.
+	capped, averaged := false, false
 	for _, n := range rep.Notes {
 		capped = capped || strings.Contains(n, "after a base stage of at most 1200,")
+		averaged = averaged || strings.Contains(n, "judge (and the checkpoint keeps) a moving average of the weights (weight_average 0.98);")
 	}
-	if !capped {
-		t.Errorf("no note of the base stage's cap of 1200 in %q", rep.Notes)
+	if !capped || !averaged {
+		t.Errorf("no note of the base stage's cap of 1200 (%v) or of the weight average 0.98 (%v) in %q", capped, averaged, rep.Notes)
 	}
 	for _, c := range rep.Cost.Rows {
 		if c.Name == "palate" && (c.Variant == "full" || c.Variant == "no-cp") && c.Steps <= 300 {

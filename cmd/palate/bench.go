@@ -33,9 +33,9 @@ bootstrap intervals over people, gap closure, accuracy vs history length,
 vote AUC, similar-user clustering of descriptors, drift and cost, and writes
 them as JSON (--json), Markdown tables (--markdown) and SVG plots (--plots).
 
-The full bench took 72 to 82 minutes on 2 cores for a 600-person world
-(with other jobs beside it); palate's runs train --train-parallel at a
-time, each on one core. --quick trains only full, no-cp and k=0, with one seed and ` + fmt.Sprint(suite.QuickSteps) + `
+The full bench took 35 minutes on 2 cores for the default 600-person
+world (2,117 s, docs/BENCHMARKS.md); palate's runs train --train-parallel
+at a time, each on one core. --quick trains only full, no-cp and k=0, with one seed and ` + fmt.Sprint(suite.QuickSteps) + `
 steps each, in under 10 minutes. On a taste world read through pixels-v3 it
 also measures generation guidance (win rates of guided pictures, judged by
 the simulated people), guided by palate/full's first seed: 12 seen and 12
