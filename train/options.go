@@ -104,10 +104,12 @@ type Options struct {
 	// the weights a stage begins with. Default 0.98 (about the last 50
 	// steps); negative judges the weights as they are. Against no average:
 	// +0.5 seen and +0.3 unseen on average in four paired runs (default
-	// world seeds 1 and 2, harder and 20-group worlds; better in three),
-	// and in the full bench on the default world palate/full 61.9 / 62.4
-	// over 3 seeds against 61.7 / 61.5, its eight single-seed variants
-	// +0.5 / +0.2 on average (docs/BENCHMARKS.md, sessions 8 and 9).
+	// world seeds 1 and 2, harder and 20-group worlds; better in three);
+	// in the full bench on the default world palate/full 61.9 / 62.4 over
+	// 3 seeds against 61.7 / 61.5, on the harder world 57.2 / 54.7 against
+	// 57.4 / 55.4; over those and every other palate variant of the two
+	// benches, +0.3 / +0.3 on average (docs/BENCHMARKS.md, sessions 8
+	// and 9).
 	WeightAverage float64 `json:"weight_average"`
 	// EvalEvery is how many steps pass between validations. Default 100.
 	EvalEvery int `json:"eval_every"`
