@@ -221,9 +221,9 @@ func (r *runner) protocolNotes() []string {
 				sec = append(sec, v)
 			}
 		}
-		// The base stage's cap as training filled it in, read from the
-		// full model's first run rather than worked out again here.
-		// and its weight averaging likewise.
+		// The base stage's cap and the weight averaging as training
+		// filled them in, read from the full model's first run rather
+		// than worked out again here.
 		baseNote, judged := "with no base stage", "the weights as they are"
 		if ck := r.fullCk; ck != nil {
 			if ck.Config.BaseHidden > 0 && ck.Summary.Options.BaseSteps > 0 {

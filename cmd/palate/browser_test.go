@@ -161,7 +161,7 @@ func TestBrowser(t *testing.T) {
 	// shown; hold that answer back for 1.5 s, so that For you, opened
 	// meanwhile, must use the same pool rather than ask for a second one
 	// that the late answer then replaces. The page before session 9 asked
-	// for its own, and failed here every time: For you showed the late
+	// for its own, and failed here in 3 runs of 3: For you showed the late
 	// pool after the picks. When the late answer landed while For you's
 	// ranking was in flight, it showed one pool's scores under the other
 	// pool's pictures: the rare failure of .ci/run in sessions 5 and 7
@@ -171,9 +171,12 @@ func TestBrowser(t *testing.T) {
 		let held = false;
 		window.fetch = async (path, opts) => {
 			const hold = !held && path === "/v1/generate" && opts && opts.body === '{"n":12}';
-			if (hold) held = true;
+			if (hold) held = window.palatePoolAsked = true;
 			const resp = await f(path, opts);
-			if (hold) await new Promise((r) => setTimeout(r, 1500));
+			if (hold) {
+				await new Promise((r) => setTimeout(r, 1500));
+				window.palatePoolLanded = true;
+			}
 			return resp;
 		};
 		return "held";
@@ -190,12 +193,18 @@ func TestBrowser(t *testing.T) {
 	// The For-you ranking before any pick is the cold start.
 	pList := `[...document.querySelectorAll("#foryou-personal li")].map(li => li.dataset.id + "=" + li.dataset.p).join(",")`
 	gList := `[...document.querySelectorAll("#foryou-general li")].map(li => li.dataset.id + "=" + li.dataset.p).join(",")`
+	// Open For you only once the rate view has asked for its pool (and
+	// that answer is held back), so that the race is run every time.
+	wait("the rate view's pool request", `window.palatePoolAsked === true`)
 	run("for you, cold", chromedp.Navigate(url+"#foryou"))
 	wait("for-you grid", `document.querySelectorAll("#foryou-personal li").length === 12`)
 	before, general := eval(pList), eval(gList)
 	if before != general {
 		t.Fatalf("a new user's ranking should be the non-personal one:\n%s\n%s", before, general)
 	}
+	// Let the held answer land before the picks, so that a page which
+	// took it as a second pool shows that pool after them.
+	wait("the held pool answer", `window.palatePoolLanded === true`)
 
 	// Ten picks with the keyboard.
 	run("back to rating", chromedp.Navigate(url+"#rate"))
