@@ -251,7 +251,8 @@ func Run(ctx context.Context, cfg model.Config, opts Options, src Source, valida
 			if werr != nil {
 				return false, werr
 			}
-			if werr := tr.SetWeights(cloneWeights(avg)); werr != nil {
+			// SetWeights copies, so avg stays the trainer's own.
+			if werr := tr.SetWeights(avg); werr != nil {
 				return false, werr
 			}
 			defer func() {
@@ -389,15 +390,6 @@ func averageInto(avg, w map[string][]float32, decay float64) {
 			m[i] += a * (v[i] - m[i])
 		}
 	}
-}
-
-// cloneWeights returns a deep copy of w.
-func cloneWeights(w map[string][]float32) map[string][]float32 {
-	c := make(map[string][]float32, len(w))
-	for k, v := range w {
-		c[k] = slices.Clone(v)
-	}
-	return c
 }
 
 // hideHistories returns b with the history of each episode hidden

@@ -502,7 +502,7 @@ func TestStartFromBase(t *testing.T) {
 func TestWeightAverage(t *testing.T) {
 	cfg := synthConfig()
 	w := newSynthWorld(cfg, 20, 1)
-	const steps, decay = 4, 0.5
+	const steps, decay = 4, 0.75 // not 0.5, where decay and 1-decay would be the same
 	run := func(avg float64) (*Checkpoint, []map[string][]float32) {
 		t.Helper()
 		opts := quietOptions()
@@ -536,9 +536,11 @@ func TestWeightAverage(t *testing.T) {
 	}
 	moved := false
 	for s := range steps {
-		averageInto(want, raw[s], decay)
+		// The average after step s: decay·(the one before) + (1-decay)·(the
+		// raw weights after step s), worked here rather than by averageInto.
 		for k, v := range want {
 			for i := range v {
+				v[i] = float32(decay*float64(v[i]) + (1-decay)*float64(raw[s][k][i]))
 				if d := math.Abs(float64(avg[s][k][i] - v[i])); d > 1e-6 {
 					t.Fatalf("step %d, %s[%d]: judged %g, the average is %g", s+1, k, i, avg[s][k][i], v[i])
 				}
@@ -551,9 +553,9 @@ func TestWeightAverage(t *testing.T) {
 	if !moved {
 		t.Fatal("the averaged weights equal the raw ones")
 	}
-	for k, v := range want {
+	for k, v := range avg[steps-1] {
 		if !slices.Equal(ck.Weights[k], v) {
-			t.Fatalf("the checkpoint's %s is not the last average", k)
+			t.Fatalf("the checkpoint's %s is not the last average judged", k)
 		}
 	}
 	bad := quietOptions()

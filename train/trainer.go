@@ -349,7 +349,8 @@ func (t *Trainer) Weights() (map[string][]float32, error) {
 	return w, nil
 }
 
-// SetWeights replaces the model's variables by w (as from Weights).
+// SetWeights replaces the model's variables by copies of w (as from
+// Weights); w is not kept.
 func (t *Trainer) SetWeights(w map[string][]float32) error {
 	if t.broken != nil {
 		return t.broken
