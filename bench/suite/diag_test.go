@@ -11,7 +11,11 @@
 //	  GOEXPERIMENT=simd go test -tags diag -run TestDiagCeilings -v -timeout 60m ./bench/suite/
 //
 // With PALATE_DIAG_SWAP=1 it prints the regression ceilings alone, and for
-// the products each attribute's worth (the same with that one read true).
+// the products each attribute's worth (the same with that one read true);
+// with PALATE_DIAG_MEAN=1 the same for the people's mean utility, the
+// shared part of taste that a non-personal scorer can learn. TestDiagProbe
+// (-run TestDiagProbe) prints how well each attribute reads from the
+// vectors, linearly and through a random non-linear expansion of them.
 //
 // docs/BENCHMARKS.md records what it printed and why it matters.
 
@@ -275,15 +279,17 @@ func TestDiagCeilings(t *testing.T) {
 		return groupU[group(ep.User)](ep.Pair)
 	})
 	personU := map[string]func(history.Pair) float64{}
-	eval("regressed personal utility (oracle through the vectors)", func(ep history.EvalPair) float64 {
-		f := personU[ep.User.ID]
-		if f == nil {
-			p := tr.People[ep.User.ID]
-			f = byRows(regress(func(a *world.Attrs) float64 { return tr.World.Utility(p, ep.Pair.Time, a) }))
-			personU[ep.User.ID] = f
-		}
-		return f(ep.Pair)
-	})
+	if os.Getenv("PALATE_DIAG_MEAN") == "" { // the slow one: a regression per person
+		eval("regressed personal utility (oracle through the vectors)", func(ep history.EvalPair) float64 {
+			f := personU[ep.User.ID]
+			if f == nil {
+				p := tr.People[ep.User.ID]
+				f = byRows(regress(func(a *world.Attrs) float64 { return tr.World.Utility(p, ep.Pair.Time, a) }))
+				personU[ep.User.ID] = f
+			}
+			return f(ep.Pair)
+		})
+	}
 
 	// 1b. Whether the taste's non-linear part is there to learn: the 24
 	// true attributes probed linearly from the vectors (ridge as above),
@@ -328,6 +334,58 @@ func TestDiagCeilings(t *testing.T) {
 	// AttrVector's layout: hue (2), 9 continuous, subject (8), background (5).
 	names := []string{"hue", "saturation", "brightness", "contrast", "grain", "harmony", "symmetry", "scale", "clutter", "count", "subject", "background"}
 	spans := [][2]int{{0, 2}, {2, 3}, {3, 4}, {4, 5}, {5, 6}, {6, 7}, {7, 8}, {8, 9}, {9, 10}, {10, 11}, {11, 19}, {19, 24}}
+
+	// 1c. The shared part of taste, what a non-personal scorer can learn:
+	// the mean of the group utilities weighted by the seen people in each
+	// group, exactly, linearly through the vectors, and through the probed
+	// (or true) attributes and their products.
+	wg := make([]float64, G)
+	for _, u := range d.Parts(dataset.Train) {
+		wg[group(u)]++
+	}
+	meanU := func(a *world.Attrs) float64 {
+		s, z := 0.0, 0.0
+		for g := range G {
+			s += wg[g] * tr.World.GroupUtility(&world.Person{Group: g}, a)
+			z += wg[g]
+		}
+		return s / z
+	}
+	exact := make([]float64, n)
+	for r := range n {
+		exact[r] = meanU(attrs[r])
+	}
+	exactMean := byRows(exact)
+	eval("mean utility of the seen people's groups (exact)", func(ep history.EvalPair) float64 { return exactMean(ep.Pair) })
+	linMean := byRows(regress(meanU))
+	eval("mean utility, regressed on the vectors", func(ep history.EvalPair) float64 { return linMean(ep.Pair) })
+	quadMean := func(name string, attr [][]float64) {
+		Q := make([][]float64, n)
+		for r := range n {
+			q := make([]float64, 0, len(attr)*(len(attr)+3)/2+1)
+			for i := range attr {
+				q = append(q, attr[i][r])
+			}
+			for i := range attr {
+				for j := i; j < len(attr); j++ {
+					q = append(q, attr[i][r]*attr[j][r])
+				}
+			}
+			Q[r] = append(q, 1)
+		}
+		s := byRows(ridgeOnHalf(Q, 100)(func(r int) float64 { return exact[r] }))
+		eval(name, func(ep history.EvalPair) float64 { return s(ep.Pair) })
+	}
+	quadMean("mean utility on probed attributes and their products", probe)
+	quadMean("mean utility on true attributes and their products", truth)
+	if os.Getenv("PALATE_DIAG_MEAN") != "" {
+		for i, sp := range spans {
+			attr := slices.Clone(probe)
+			copy(attr[sp[0]:sp[1]], truth[sp[0]:sp[1]])
+			quadMean("  the same with true "+names[i], attr)
+		}
+		return
+	}
 	if os.Getenv("PALATE_DIAG_SWAP") != "" {
 		for i, sp := range spans {
 			attr := slices.Clone(probe)
@@ -428,5 +486,97 @@ func TestDiagCeilings(t *testing.T) {
 		if round%3 == 2 || round == 9 {
 			eval(fmt.Sprintf("EM mixture of %d Bradley-Terry models, round %d", G, round+1), mixture(ws, pi))
 		}
+	}
+}
+
+// TestDiagProbe asks whether what a linear probe misses of an attribute is
+// in the vectors at all: the R² on every other image of a ridge probe of
+// each of world.AttrVector's dims, from the vectors alone and from the
+// vectors beside 1,200 random ReLU features of them (a fixed random
+// non-linear expansion; if the attribute were there non-linearly, it would
+// read better through them).
+func TestDiagProbe(t *testing.T) {
+	dir, embName := os.Getenv("PALATE_DIAG_DATA"), os.Getenv("PALATE_DIAG_EMBEDDER")
+	if dir == "" || embName == "" {
+		t.Skip("set PALATE_DIAG_DATA and PALATE_DIAG_EMBEDDER")
+	}
+	d := loadTestData(t, dir, embName)
+	emb := d.Emb
+	tr, err := LoadTruth(dir)
+	if err != nil || tr == nil {
+		t.Fatalf("%s is not a taste world: %v", dir, err)
+	}
+	n, dim := len(emb.IDs), emb.Dim
+	// Standardised vectors, and a constant 1 last.
+	mean, sd := make([]float64, dim), make([]float64, dim)
+	for r := range n {
+		for i, v := range emb.Row(r) {
+			mean[i] += float64(v)
+			sd[i] += float64(v) * float64(v)
+		}
+	}
+	for i := range dim {
+		mean[i] /= float64(n)
+		sd[i] = math.Sqrt(max(sd[i]/float64(n)-mean[i]*mean[i], 1e-18))
+	}
+	const F = 1200
+	rng := rand.New(rand.NewPCG(3, 4))
+	W := make([][]float64, F)
+	for f := range W {
+		W[f] = make([]float64, dim+1)
+		for i := range dim {
+			W[f][i] = rng.NormFloat64() / math.Sqrt(float64(dim))
+		}
+		W[f][dim] = rng.NormFloat64() * 0.5
+	}
+	X, Z := make([][]float64, n), make([][]float64, n)
+	y := make([][]float64, n)
+	for r := range n {
+		x := make([]float64, dim, dim+1)
+		for i, v := range emb.Row(r) {
+			x[i] = (float64(v) - mean[i]) / sd[i]
+		}
+		z := slices.Clone(x)
+		for f := range F {
+			z = append(z, max(0, dot(W[f][:dim], x)+W[f][dim]))
+		}
+		X[r], Z[r] = append(x, 1), append(z, 1)
+		a := tr.Attrs[emb.IDs[r]]
+		if a == nil {
+			t.Fatalf("image %s has no truth", emb.IDs[r])
+		}
+		for _, v := range world.AttrVector(a) {
+			y[r] = append(y[r], float64(v))
+		}
+	}
+	r2 := func(p []float64, j int) float64 {
+		var m, ss, se float64
+		var c float64
+		for r := 1; r < n; r += 2 {
+			m += y[r][j]
+			c++
+		}
+		m /= c
+		for r := 1; r < n; r += 2 {
+			ss += (y[r][j] - m) * (y[r][j] - m)
+			se += (y[r][j] - p[r]) * (y[r][j] - p[r])
+		}
+		return 1 - se/ss
+	}
+	names := []string{"hue cos", "hue sin", "saturation", "brightness", "contrast", "grain",
+		"harmony", "symmetry", "scale", "clutter", "count"}
+	for _, s := range world.Subjects {
+		names = append(names, "subject "+s)
+	}
+	for _, b := range world.Backgrounds {
+		names = append(names, "background "+b)
+	}
+	if len(names) != world.AttrVectorDim {
+		t.Fatalf("%d names for %d attribute dims", len(names), world.AttrVectorDim)
+	}
+	lin, rf := ridgeOnHalf(X, 10), ridgeOnHalf(Z, 30)
+	for j, name := range names {
+		at := func(r int) float64 { return y[r][j] }
+		t.Logf("%-20s R² linear %.3f, with random ReLU features %.3f", name, r2(lin(at), j), r2(rf(at), j))
 	}
 }
