@@ -73,7 +73,7 @@ func NewMeasure(judged []Judged, seedAcc []float64, resamples int, seed uint64) 
 // PredictorResult is one row of the headline table: a predictor (reference
 // ceiling, baseline or palate variant) on the Table-1 protocol.
 type PredictorResult struct {
-	// Name is "oracle", "group-oracle", "global-oracle", "non-personal",
+	// Name is "oracle", "group-oracle", "crowd-oracle", "global-oracle", "non-personal",
 	// "centroid", "per-user-linear", "user-knn" or "palate".
 	Name string `json:"name"`
 	// Variant tells variants of one predictor apart: palate's "full",

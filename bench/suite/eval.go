@@ -233,7 +233,8 @@ func baselineScore(score bench.ScoreFunc) scoreFn {
 
 // truthScore scores with a reference ceiling: the person's true utility at
 // the query's time (minus their like baseline for votes, so pooled vote AUC
-// is the truth's), their group's utility, or the shared quality alone.
+// is the truth's), their group's utility, the people's mean utility, or the
+// shared quality alone.
 func (t *Truth) truthScore(kind string, d *history.Data) scoreFn {
 	return func(_ context.Context, qs []query) ([][]float64, error) {
 		p := t.People[qs[0].user.ID]
@@ -256,6 +257,8 @@ func (t *Truth) truthScore(kind string, d *history.Data) scoreFn {
 					}
 				case GroupOracle:
 					s[i] = t.World.GroupUtility(p, a)
+				case CrowdOracle:
+					s[i] = t.crowdUtility(a)
 				default:
 					s[i] = t.World.GlobalUtility(a)
 				}

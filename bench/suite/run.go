@@ -396,7 +396,7 @@ func (r *runner) addRow(name, variant string) *row {
 
 // references computes the world's reference ceilings on the judged sets.
 func (r *runner) references(ctx context.Context) error {
-	for _, kind := range []string{Oracle, GroupOracle, GlobalOracle} {
+	for _, kind := range []string{Oracle, GroupOracle, CrowdOracle, GlobalOracle} {
 		rw := r.addRow(kind, "truth")
 		rw.reference = true
 		fn := r.truth.truthScore(kind, r.d)

@@ -55,7 +55,7 @@ func TestQuickBench(t *testing.T) {
 	}
 	t.Logf("quick bench in %.0f s", time.Since(start).Seconds())
 
-	want := []string{"oracle/truth", "group-oracle/truth", "global-oracle/truth", "non-personal/default",
+	want := []string{"oracle/truth", "group-oracle/truth", "crowd-oracle/truth", "global-oracle/truth", "non-personal/default",
 		"centroid/default", "per-user-linear/default", "user-knn/plain", "user-knn/on-non-personal",
 		"palate/full", "palate/no-cp", "palate/k=0"}
 	var got []string

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"palate"
 	"palate/world"
@@ -22,6 +23,9 @@ type Truth struct {
 	Attrs  map[string]*world.Attrs // by image id
 	// Raw is world.json as written by the world builder.
 	Raw json.RawMessage
+
+	crowdOnce  sync.Once
+	crowdShare []float64 // each group's share of the people (crowdUtility)
 }
 
 // worldFile is the part of world.json the bench reads.
@@ -96,4 +100,32 @@ const (
 	Oracle       = "oracle"        // the person's true utility at the time
 	GroupOracle  = "group-oracle"  // the person's group's taste and the shared quality
 	GlobalOracle = "global-oracle" // the shared quality only
+	// CrowdOracle scores everyone alike with the mean over the world's
+	// people of their groups' utilities: the best a non-personal scorer
+	// could do. It is well above the global oracle, because what the
+	// groups share beyond quality (the average taste) is not personal.
+	CrowdOracle = "crowd-oracle"
 )
+
+// crowdUtility is CrowdOracle's score: the world's group utilities of a,
+// weighted by how many of its people are in each group.
+func (t *Truth) crowdUtility(a *world.Attrs) float64 {
+	t.crowdOnce.Do(func() {
+		t.crowdShare = make([]float64, t.Groups())
+		for _, p := range t.People {
+			if p.Group >= 0 && p.Group < len(t.crowdShare) {
+				t.crowdShare[p.Group]++
+			}
+		}
+		for g := range t.crowdShare {
+			t.crowdShare[g] /= float64(max(1, len(t.People)))
+		}
+	})
+	var u float64
+	for g, w := range t.crowdShare {
+		if w > 0 {
+			u += w * t.World.GroupUtility(&world.Person{Group: g}, a)
+		}
+	}
+	return u
+}

@@ -10,9 +10,10 @@ import (
 )
 
 // TestTruthOnJudgedPairs recomputes the reference ceilings on the judged
-// comparisons: they must order oracle ≥ group oracle ≥ global oracle, and
-// where the judged set is the world's own test set (seen people at any k,
-// unseen people at k = 0) they must equal world.json's numbers exactly.
+// comparisons: they must order oracle ≥ group oracle ≥ crowd oracle ≥
+// global oracle, and where the judged set is the world's own test set (seen
+// people at any k, unseen people at k = 0) they must equal world.json's
+// numbers exactly.
 func TestTruthOnJudgedPairs(t *testing.T) {
 	dir, sum := testWorld(t)
 	d := loadTestData(t, dir, world.TruthEmbedder)
@@ -57,9 +58,10 @@ func TestTruthOnJudgedPairs(t *testing.T) {
 			o, n := acc(Oracle, set)
 			g, _ := acc(GroupOracle, set)
 			q, _ := acc(GlobalOracle, set)
-			t.Logf("k=%d %-6v n=%4d oracle %.3f group %.3f global %.3f (%d votes)", k, part, n, o, g, q, set.votes)
-			if !(o >= g && g >= q) {
-				t.Errorf("k=%d %v: oracle %.3f, group %.3f, global %.3f: want oracle ≥ group ≥ global", k, part, o, g, q)
+			c, _ := acc(CrowdOracle, set)
+			t.Logf("k=%d %-6v n=%4d oracle %.3f group %.3f crowd %.3f global %.3f (%d votes)", k, part, n, o, g, c, q, set.votes)
+			if !(o >= g && g >= c && c >= q) {
+				t.Errorf("k=%d %v: oracle %.3f, group %.3f, crowd %.3f, global %.3f: want oracle ≥ group ≥ crowd ≥ global", k, part, o, g, c, q)
 			}
 			want := sum.Seen
 			if part == dataset.Unseen {
@@ -72,6 +74,30 @@ func TestTruthOnJudgedPairs(t *testing.T) {
 				t.Errorf("k=%d %v: recomputed n=%d %.4f/%.4f/%.4f; world.json says n=%d %.4f/%.4f/%.4f",
 					k, part, n, o, g, q, want.N, want.Oracle, want.GroupOracle, want.GlobalOracle)
 			}
+		}
+	}
+}
+
+// TestCrowdUtility: the crowd oracle's score of an image is the mean over
+// the world's people of their group's utility, worked person by person.
+func TestCrowdUtility(t *testing.T) {
+	dir, _ := testWorld(t)
+	tr, err := LoadTruth(dir)
+	if err != nil || tr == nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, a := range tr.Attrs {
+		var want float64
+		for _, p := range tr.People {
+			want += tr.World.GroupUtility(p, a)
+		}
+		want /= float64(len(tr.People))
+		if got := tr.crowdUtility(a); math.Abs(got-want) > 1e-9*(1+math.Abs(want)) {
+			t.Fatalf("crowd utility %v; the people's mean group utility is %v", got, want)
+		}
+		if n++; n == 50 {
+			break
 		}
 	}
 }
