@@ -77,7 +77,14 @@ func (s *Server) install(m *modelState) {
 	if old != nil {
 		from = old.version
 	}
-	s.log.Info("model loaded", "version", m.version, "source", m.source, "previous", from, "embedder", m.sc.Checkpoint().Embedder.Name)
+	e := m.sc.Checkpoint().Embedder
+	s.log.Info("model loaded", "version", m.version, "source", m.source, "previous", from, "embedder", e.Name)
+	if e.Name != s.embedder.Name() || e.Dim != s.embedder.Dim() {
+		// Legitimate (stored vectors and vectors sent with requests still
+		// rank), but uploaded pictures cannot: say so where it is seen.
+		s.log.Warn("the model reads another embedder's vectors than uploads are embedded with: uploaded pictures cannot be ranked, stored and sent vectors can",
+			"model_embedder", e.Name, "upload_embedder", s.embedder.Name())
+	}
 }
 
 // loadDir serves the checkpoint in dir; its version is "dir-" and the first

@@ -15,8 +15,10 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -209,6 +211,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.imagesDir, s.generatedDir, s.gen = cfg.Images, cfg.Generated, cfg.Generator
 	if s.imagesDir != "" {
+		if st, err := os.Stat(s.imagesDir); err != nil || !st.IsDir() {
+			if err == nil {
+				err = fmt.Errorf("a file")
+			}
+			return nil, palate.Errorf(palate.EINVALID, "server: images directory %s: %v", s.imagesDir, err)
+		}
 		tw, err := loadWorld(s.imagesDir)
 		if err != nil {
 			return nil, err

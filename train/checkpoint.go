@@ -121,7 +121,41 @@ type saveHook func(step string) error
 // directory, is fsynced, and replaces dir by rename. A crash at any point
 // leaves either the previous checkpoint or the new one, never a mixture; a
 // directory whose files do not match its manifest is refused by Load.
+//
+// Save replaces only a checkpoint: dir must not exist, or be an empty
+// directory, or hold a checkpoint (a manifest). Anything else there is
+// refused with ECONFLICT (CheckOutDir) rather than moved aside and deleted.
 func Save(dir string, ck *Checkpoint) error { return save(dir, ck, nil) }
+
+// CheckOutDir reports whether Save may write a checkpoint to dir: nil when
+// dir does not exist, is an empty directory or holds a checkpoint (a
+// manifest, even one whose files are damaged: a save replaces it whole);
+// ECONFLICT naming dir when it is a file or a directory holding other
+// things, which a save would delete. Callers that train for long check it
+// before they start.
+func CheckOutDir(dir string) error {
+	st, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return palate.Errorf(palate.EINTERNAL, "checkpoint directory %s: %w", dir, err)
+	}
+	if !st.IsDir() {
+		return palate.Errorf(palate.ECONFLICT, "checkpoint directory %s is a file; choose a new directory", dir)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ManifestFile)); err == nil {
+		return nil
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return palate.Errorf(palate.EINTERNAL, "checkpoint directory %s: %w", dir, err)
+	}
+	if len(ents) > 0 {
+		return palate.Errorf(palate.ECONFLICT, "checkpoint directory %s exists, is not empty and holds no checkpoint (no %s); a save would delete what is there: choose a new directory", dir, ManifestFile)
+	}
+	return nil
+}
 
 func save(dir string, ck *Checkpoint, hook saveHook) (err error) {
 	if hook == nil {
@@ -131,6 +165,9 @@ func save(dir string, ck *Checkpoint, hook saveHook) (err error) {
 		return err
 	}
 	dir = filepath.Clean(dir)
+	if err := CheckOutDir(dir); err != nil {
+		return err
+	}
 	parent, base := filepath.Dir(dir), filepath.Base(dir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return palate.Errorf(palate.EINTERNAL, "save checkpoint: %w", err)
@@ -343,8 +380,17 @@ func load(dir string) (*Checkpoint, error) {
 	}
 	raw := files[WeightsFile]
 	for _, e := range man.Weights {
-		n := int64(size(e.Dims))
-		if e.Offset < 0 || e.Offset+4*n > int64(len(raw)) {
+		// The shape is checked before it sizes anything: the manifest has no
+		// checksum of its own, and a negative or huge dimension must be an
+		// error, not a panic or an allocation of gigabytes.
+		n, floats := int64(1), int64(len(raw))/4
+		for _, d := range e.Dims {
+			if d < 1 || int64(d) > floats || n > floats/int64(d) {
+				return nil, invalid("weights of %s: shape %v in %s does not fit %s (%d floats)", e.Path, e.Dims, ManifestFile, WeightsFile, floats)
+			}
+			n *= int64(d)
+		}
+		if e.Offset < 0 || e.Offset > int64(len(raw)) || e.Offset+4*n > int64(len(raw)) {
 			return nil, invalid("weights of %s lie outside %s", e.Path, WeightsFile)
 		}
 		w := make([]float32, n)

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"os"
@@ -140,6 +141,11 @@ func TestCheckpointDamageRefused(t *testing.T) {
 			return os.WriteFile(p, []byte(strings.Replace(string(b), `"layers": 2`, `"layers": 3`, 1)), 0o644)
 		},
 		"no manifest": func(dir string) error { return os.Remove(filepath.Join(dir, ManifestFile)) },
+		// The manifest has no checksum: a shape that cannot be must be an
+		// error, not a panic (a negative length) or a huge allocation.
+		"negative shape": func(dir string) error { return editFirstShape(dir, "[-1]") },
+		"zero shape":     func(dir string) error { return editFirstShape(dir, "[0, 4]") },
+		"huge shape":     func(dir string) error { return editFirstShape(dir, "[4294967296, 4294967296]") },
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "m")
@@ -156,6 +162,71 @@ func TestCheckpointDamageRefused(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(t.TempDir(), "nothing")); palate.ErrorCode(err) != palate.ENOTFOUND {
 		t.Fatalf("missing dir: %v, want ENOTFOUND", err)
+	}
+}
+
+// editFirstShape replaces the shape of the manifest's first weights entry.
+func editFirstShape(dir, dims string) error {
+	p := filepath.Join(dir, ManifestFile)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	var d any
+	if err := json.Unmarshal([]byte(dims), &d); err != nil {
+		return err
+	}
+	m["weights"].([]any)[0].(map[string]any)["dims"] = d
+	out, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(p, out, 0o644)
+}
+
+// Save replaces an earlier checkpoint, but never a file or a directory
+// holding anything else, which it would delete.
+func TestCheckpointOutDir(t *testing.T) {
+	root := t.TempDir()
+	ck := testCheckpoint(t, 1)
+	file := filepath.Join(root, "notes.txt")
+	other := filepath.Join(root, "data")
+	for _, p := range []string{file, filepath.Join(other, "images.jsonl")} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("keep me"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, dir := range []string{file, other} {
+		if err := CheckOutDir(dir); palate.ErrorCode(err) != palate.ECONFLICT {
+			t.Errorf("CheckOutDir(%s) = %v, want ECONFLICT", dir, err)
+		}
+		if err := Save(dir, ck); palate.ErrorCode(err) != palate.ECONFLICT {
+			t.Errorf("Save(%s) = %v, want ECONFLICT", dir, err)
+		}
+	}
+	for _, p := range []string{file, filepath.Join(other, "images.jsonl")} {
+		if b, err := os.ReadFile(p); err != nil || string(b) != "keep me" {
+			t.Errorf("%s after the refused saves: %q, %v", p, b, err)
+		}
+	}
+	empty := filepath.Join(root, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{empty, filepath.Join(root, "new")} {
+		if err := Save(dir, ck); err != nil {
+			t.Errorf("Save(%s): %v", dir, err)
+		}
+		if err := Save(dir, testCheckpoint(t, 2)); err != nil { // over a checkpoint
+			t.Errorf("Save(%s) again: %v", dir, err)
+		}
 	}
 }
 

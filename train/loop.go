@@ -71,7 +71,9 @@ type Summary struct {
 	StoppedBy string `json:"stopped_by"`
 	// Validated says whether a ValidateFunc ran; the Best* fields are only
 	// meaningful then. The kept weights are the best validated ones after
-	// the base stage (which only starts the model).
+	// the base stage (which only starts the model). BestValAccuracy is -1
+	// while no validation after the base stage has run (a run stopped
+	// early); the checkpoint then holds the last weights.
 	Validated       bool    `json:"validated"`
 	BestValAccuracy float64 `json:"best_val_accuracy"`
 	BestStage       Stage   `json:"best_stage,omitempty"`
@@ -140,6 +142,11 @@ func Run(ctx context.Context, cfg model.Config, opts Options, src Source, valida
 	opts.fill()
 	if err := opts.validate(); err != nil {
 		return nil, err
+	}
+	if opts.OutDir != "" {
+		if err := CheckOutDir(opts.OutDir); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.ImageDim == 0 && opts.Embedder.Dim > 0 {
 		cfg.ImageDim = opts.Embedder.Dim
@@ -235,8 +242,12 @@ func Run(ctx context.Context, cfg model.Config, opts Options, src Source, valida
 				return ck, errors.Join(runErr, err)
 			}
 		}
-		prog.event("stopped (%s) after %d steps, %.0f s, %.1f episodes/s; best validation accuracy %.4f",
-			stop, sum.Steps, sum.WallSeconds, sum.EpisodesPerSecond, sum.BestValAccuracy)
+		best := fmt.Sprintf("best validation accuracy %.4f", sum.BestValAccuracy)
+		if sum.BestValAccuracy < 0 {
+			best = "no validation after the base stage"
+		}
+		prog.event("stopped (%s) after %d steps, %.0f s, %.1f episodes/s; %s",
+			stop, sum.Steps, sum.WallSeconds, sum.EpisodesPerSecond, best)
 		return ck, runErr
 	}
 

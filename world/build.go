@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image/png"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -90,8 +92,19 @@ func (w *World) Build(ctx context.Context, dir string, emb palate.Embedder, prog
 	if emb == nil && cfg.Images == "none" {
 		return nil, palate.Errorf(palate.EINVALID, "world: images \"none\" needs an embedder, or nothing of the pictures would be kept")
 	}
-	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
-		return nil, palate.Errorf(palate.ECONFLICT, "world: %s exists and is not empty; choose a new directory", dir)
+	if st, err := os.Stat(dir); err == nil {
+		if !st.IsDir() {
+			return nil, palate.Errorf(palate.ECONFLICT, "world: %s is a file; choose a new directory", dir)
+		}
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			return nil, palate.Errorf(palate.EINTERNAL, "world: %w", err)
+		}
+		if len(ents) > 0 {
+			return nil, palate.Errorf(palate.ECONFLICT, "world: %s exists and is not empty; choose a new directory", dir)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, palate.Errorf(palate.EINTERNAL, "world: %w", err)
 	}
 	tmp := filepath.Clean(dir) + fmt.Sprintf(".partial-%d", os.Getpid())
 	if err := os.RemoveAll(tmp); err != nil {
@@ -107,7 +120,7 @@ func (w *World) Build(ctx context.Context, dir string, emb palate.Embedder, prog
 		os.RemoveAll(tmp)
 		return nil, err
 	}
-	os.Remove(dir) // empty or absent
+	os.Remove(dir) // an empty directory, or absent (checked above)
 	if err := os.Rename(tmp, dir); err != nil {
 		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("world: moving the built world into place: %w", err)

@@ -1,12 +1,11 @@
 package world
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 
 	"palate"
+	"palate/dataset"
 )
 
 // Range is an inclusive integer range.
@@ -66,13 +65,8 @@ func ParseConfig(r io.Reader) (Config, error) {
 	if err != nil {
 		return c, palate.Errorf(palate.EINVALID, "reading world config: %w", err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		return c, palate.Errorf(palate.EINVALID, "world config: %v", err)
-	}
-	if dec.More() {
-		return c, palate.Errorf(palate.EINVALID, "world config: trailing data after the JSON object")
+	if err := dataset.DecodeFileObject("world config", data, &c); err != nil {
+		return c, err
 	}
 	return c, c.Validate()
 }

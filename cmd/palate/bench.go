@@ -36,7 +36,8 @@ them as JSON (--json), Markdown tables (--markdown) and SVG plots (--plots).
 The full bench took 35 minutes on 2 cores for the default 600-person
 world (2,117 s, docs/BENCHMARKS.md); palate's runs train --train-parallel
 at a time, each on one core. --quick trains only full, no-cp and k=0, with one seed and ` + fmt.Sprint(suite.QuickSteps) + `
-steps each, in under 10 minutes. On a taste world read through pixels-v3 it
+joint steps each (after a base stage of up to 4 times as many, shared by
+full and no-cp), in under 10 minutes. On a taste world read through pixels-v3 it
 also measures generation guidance (win rates of guided pictures, judged by
 the simulated people), guided by palate/full's first seed: 12 seen and 12
 unseen people with 2 prompts each with --quick. Progress goes to stderr.`,
@@ -46,7 +47,7 @@ unseen people with 2 prompts each with --quick. Progress goes to stderr.`,
 			seeds := fs.Int("seeds", 0, "seeds for palate/full and the seeded baselines (0: 3, or 1 with --quick)")
 			quick := fs.Bool("quick", false, "reduced bench: one seed, variants full, no-cp and k=0, fewer steps")
 			embedder := fs.String("embedder", features.Name, "which embeddings of the dataset to read")
-			steps := fs.Int("steps", 0, fmt.Sprintf("most training steps per palate run (0: %d, or %d with --quick)", suite.DefaultSteps, suite.QuickSteps))
+			steps := fs.Int("steps", 0, fmt.Sprintf("most joint-stage steps per palate run, after a base stage of up to 4 times as many (0: %d, or %d with --quick)", suite.DefaultSteps, suite.QuickSteps))
 			variants := fs.String("variants", "", "comma-separated palate variants to train (default: all, or full,no-cp,k=0 with --quick)")
 			jsonOut := fs.String("json", "", "write the report as JSON to this `file`")
 			mdOut := fs.String("markdown", "", "write the report as Markdown to this `file`")
@@ -60,6 +61,22 @@ unseen people with 2 prompts each with --quick. Progress goes to stderr.`,
 				}
 				if *jsonOut == "" && *mdOut == "" {
 					return usagef("give --json or --markdown (or both), or nothing would be kept")
+				}
+				if err := atLeast(flagMin{"seeds", *seeds, 0}, flagMin{"steps", *steps, 0}, flagMin{"guidance-people", *guidePeople, -1},
+					flagMin{"train-parallel", *trainPar, 0}, flagMin{"guidance-prompts", *guidePrompts, 0}); err != nil {
+					return err
+				}
+				// A full bench runs for half an hour: an output that cannot
+				// be written is refused now, not after the run.
+				for _, o := range []struct{ flag, path string }{{"json", *jsonOut}, {"markdown", *mdOut}} {
+					if err := checkWritable(o.flag, o.path); err != nil {
+						return err
+					}
+				}
+				if *plots != "" {
+					if err := os.MkdirAll(*plots, 0o755); err != nil {
+						return palate.Errorf(palate.EINVALID, "--plots: %v", err)
+					}
 				}
 				opt := suite.Options{
 					Data: *data, Embedder: *embedder, Model: *modelDir, Seeds: *seeds, Quick: *quick,
@@ -90,6 +107,24 @@ unseen people with 2 prompts each with --quick. Progress goes to stderr.`,
 	})
 }
 
+// checkWritable refuses an output file path (flag --flag) that cannot be
+// written: its directory missing or not writable, or the path a directory.
+// It creates and removes a scratch file beside it; "" passes.
+func checkWritable(flag, path string) error {
+	if path == "" {
+		return nil
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return palate.Errorf(palate.EINVALID, "--%s %s is a directory; give a file path", flag, path)
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".palate-write-check-*")
+	if err != nil {
+		return palate.Errorf(palate.EINVALID, "--%s %s cannot be written: %v", flag, path, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
 // writeReport writes the report's JSON, Markdown and plots and prints the
 // headline rows.
 func writeReport(env *Env, rep *bench.Report, jsonOut, mdOut, plots string) error {
@@ -116,7 +151,7 @@ func writeReport(env *Env, rep *bench.Report, jsonOut, mdOut, plots string) erro
 			return palate.Errorf(palate.EINTERNAL, "bench report: %v", err)
 		}
 		if err := os.WriteFile(jsonOut, append(b, '\n'), 0o644); err != nil {
-			return err
+			return fmt.Errorf("--json: %w", err)
 		}
 		fmt.Fprintf(env.Stdout, "json: %s\n", jsonOut)
 	}
@@ -130,7 +165,7 @@ func writeReport(env *Env, rep *bench.Report, jsonOut, mdOut, plots string) erro
 			}
 		}
 		if err := os.WriteFile(mdOut, rep.Markdown(rel), 0o644); err != nil {
-			return err
+			return fmt.Errorf("--markdown: %w", err)
 		}
 		fmt.Fprintf(env.Stdout, "markdown: %s\n", mdOut)
 	}

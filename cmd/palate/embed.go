@@ -38,6 +38,9 @@ name.`,
 				if *data == "" {
 					return usagef("--data is required")
 				}
+				if err := atLeast(flagMin{"workers", *workers, 1}); err != nil {
+					return err
+				}
 				if *onnxConfig != "" && !strings.HasPrefix(*name, onnxPrefix) {
 					return usagef("--onnx-config needs --embedder onnx:MODEL")
 				}

@@ -11,6 +11,7 @@ type importOptions struct {
 	Data       string // --data: the dataset directory
 	Embeddings string // --embeddings: a .npy or .jsonl file of precomputed vectors
 	Name       string // --name: the embedder name the vectors are stored under
+	Replace    bool   // --replace: overwrite an existing table of that name
 	IDs        string // --ids: image ids, one per line, for a .npy file
 	PickAPic   string // --pickapic: a Pick-a-Pic parquet shard (comma-separated for several)
 	Out        string // --out: the dataset directory a Pick-a-Pic import writes
@@ -25,9 +26,10 @@ func init() {
   palate import --db URL --data DIR
       loads a dataset directory (images, comparisons, votes and every
       embeddings file) into a store; resumable and idempotent.
-  palate import --data DIR --embeddings FILE --name NAME [--ids IDS.txt]
+  palate import --data DIR --embeddings FILE --name NAME [--ids IDS.txt] [--replace]
       writes embeddings/NAME.f32 into DIR from a NumPy .npy file (row i is
-      the image on line i of IDS.txt) or a JSONL file of {"id", "vector"}.
+      the image on line i of IDS.txt) or a JSONL file of {"id", "vector"};
+      an existing table of that name is kept unless --replace is given.
   palate import --pickapic FILE.parquet[,FILE...] --out DIR
       reads Pick-a-Pic v1/v2 parquet shards into a new dataset directory.`,
 		setup: func(fs *flag.FlagSet) func(context.Context, *Env) error {
@@ -36,6 +38,7 @@ func init() {
 			fs.StringVar(&o.Data, "data", "", "dataset `directory`")
 			fs.StringVar(&o.Embeddings, "embeddings", "", "precomputed embeddings `file` (.npy or .jsonl)")
 			fs.StringVar(&o.Name, "name", "", "embedder `name` for --embeddings")
+			fs.BoolVar(&o.Replace, "replace", false, "let --embeddings overwrite an existing table of the same --name")
 			fs.StringVar(&o.IDs, "ids", "", "image ids `file` for a .npy, one per line")
 			fs.StringVar(&o.PickAPic, "pickapic", "", "Pick-a-Pic parquet `files`, comma-separated")
 			fs.StringVar(&o.Out, "out", "", "output dataset `directory` for --pickapic")

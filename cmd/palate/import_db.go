@@ -35,6 +35,9 @@ func importDB(ctx context.Context, env *Env, o importOptions) error {
 	if o.Data == "" {
 		return usagef("--db needs --data DIR, the dataset to load")
 	}
+	if o.DB == "mem:" {
+		return usagef("--db mem: is an in-memory store that ends with this command, so nothing would be kept; import into sqlite:FILE or postgres://...")
+	}
 	start := time.Now()
 	counts, err := checkDataset(o.Data)
 	if err != nil {

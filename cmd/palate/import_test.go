@@ -39,12 +39,14 @@ func TestImportEmbeddingsCommand(t *testing.T) {
 		code int
 		want string
 	}{
-		"no name":       {[]string{"import", "--data", dir, "--embeddings", vecs}, 2, "--name"},
-		"no data":       {[]string{"import", "--embeddings", vecs, "--name", "x"}, 2, "--data"},
-		"no out":        {[]string{"import", "--pickapic", "a.parquet"}, 2, "--out"},
-		"no mode":       {[]string{"import"}, 2, "give --db"},
-		"bad vectors":   {[]string{"import", "--data", dir, "--embeddings", bad, "--name", "x"}, 1, `id "zz" is not an image`},
-		"missing shard": {[]string{"import", "--pickapic", filepath.Join(dir, "none.parquet"), "--out", filepath.Join(dir, "pap")}, 1, "none.parquet does not exist"},
+		"no name":         {[]string{"import", "--data", dir, "--embeddings", vecs}, 2, "--name"},
+		"no data":         {[]string{"import", "--embeddings", vecs, "--name", "x"}, 2, "--data"},
+		"no out":          {[]string{"import", "--pickapic", "a.parquet"}, 2, "--out"},
+		"no mode":         {[]string{"import"}, 2, "give --db"},
+		"bad vectors":     {[]string{"import", "--data", dir, "--embeddings", bad, "--name", "x"}, 1, `id "zz" is not an image`},
+		"missing shard":   {[]string{"import", "--pickapic", filepath.Join(dir, "none.parquet"), "--out", filepath.Join(dir, "pap")}, 1, "none.parquet does not exist"},
+		"existing table":  {[]string{"import", "--data", dir, "--embeddings", vecs, "--name", "clip-b32"}, 1, "give --replace"},
+		"import into mem": {[]string{"import", "--db", "mem:", "--data", dir}, 2, "nothing would be kept"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -53,5 +55,16 @@ func TestImportEmbeddingsCommand(t *testing.T) {
 				t.Fatalf("exit %d (want %d): %s %s; want %q", code, tc.code, out, errOut, tc.want)
 			}
 		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "pap")); err == nil {
+		t.Error("a failed --pickapic import left its --out directory behind")
+	}
+	// --replace overwrites the table the refusal above kept.
+	os.WriteFile(vecs, []byte("{\"id\":\"a\",\"vector\":[7,8]}\n{\"id\":\"b\",\"vector\":[9,10]}\n"), 0o644)
+	if code, out, errOut := run(t, "import", "--data", dir, "--embeddings", vecs, "--name", "clip-b32", "--replace"); code != 0 {
+		t.Fatalf("--replace exited %d: %s %s", code, out, errOut)
+	}
+	if e, err := dataset.ReadEmbeddings(dir, "clip-b32"); err != nil || e.Dim != 2 || e.IDs[0] != "a" {
+		t.Fatalf("after --replace: %+v, %v", e, err)
 	}
 }

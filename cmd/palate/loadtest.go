@@ -52,6 +52,9 @@ that server; every run stops by itself.`,
 				if *dur <= 0 || *dur > 10*time.Minute {
 					return usagef("--duration %s: want more than 0 and at most 10m", *dur)
 				}
+				if err := atLeast(flagMin{"max-computations", *maxComp, 0}); err != nil {
+					return err
+				}
 				if *cands < 1 || *images < *cands || *images < 2 || *hist < 1 {
 					return usagef("want --candidates >= 1, --images >= --candidates and >= 2, --history >= 1")
 				}

@@ -23,7 +23,7 @@ import (
 type command struct {
 	name    string
 	summary string // one line for `palate help`
-	usage   string // arguments after the flags, for `palate help CMD`
+	usage   string // arguments after the flags, for `palate help CMD`; "" refuses any
 	long    string // paragraphs for `palate help CMD`
 	setup   func(fs *flag.FlagSet) func(ctx context.Context, env *Env) error
 }
@@ -84,6 +84,13 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "palate %s: %v\n(see 'palate help %s')\n", c.name, err, c.name)
 		return 2
 	}
+	if c.usage == "" && fs.NArg() > 0 {
+		// A command that takes no positional arguments says so, rather
+		// than running without the words a user meant as input (a list
+		// split by a space instead of a comma, say).
+		fmt.Fprintf(stderr, "palate %s: unexpected arguments %q (flags go before them; lists are comma-separated)\n(see 'palate help %s')\n", c.name, fs.Args(), c.name)
+		return 2
+	}
 	env := &Env{Stdout: stdout, Stderr: stderr, Args: fs.Args()}
 	if err := run(ctx, env); err != nil {
 		var ue usageError
@@ -110,6 +117,24 @@ type usageError struct{ msg string }
 func (u usageError) Error() string { return u.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// flagMin is a numeric flag's name, value and least allowed value.
+type flagMin struct {
+	name     string
+	val, min int
+}
+
+// atLeast returns a usage error naming the first flag below its least
+// allowed value, so that a negative count is refused rather than quietly
+// read as "the default".
+func atLeast(flags ...flagMin) error {
+	for _, f := range flags {
+		if f.val < f.min {
+			return usagef("--%s %d: want a whole number >= %d", f.name, f.val, f.min)
+		}
+	}
+	return nil
+}
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "palate learns each person's visual taste for generated images.")

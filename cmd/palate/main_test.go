@@ -61,6 +61,10 @@ func TestWorldCommand(t *testing.T) {
 		t.Fatalf("embed exited %d: %s %s", code, stdout, stderr)
 	}
 
+	notes := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(notes, []byte("keep me"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := map[string]struct {
 		args []string
 		code int
@@ -74,6 +78,24 @@ func TestWorldCommand(t *testing.T) {
 		"non-empty":    {[]string{"world", "--config", cfg, "--out", out}, 1, "not empty"},
 		"bad embedder": {[]string{"embed", "--data", out, "--embedder", "clip"}, 1, "unknown embedder"},
 		"no data":      {[]string{"embed", "--data", filepath.Join(dir, "none")}, 1, "images.jsonl"},
+		// Nothing a user has is overwritten or deleted by an output flag.
+		"world on a file":    {[]string{"world", "--config", cfg, "--out", notes}, 1, "is a file"},
+		"train on a dataset": {[]string{"train", "--data", out, "--out", out}, 1, "holds no checkpoint"},
+		"train on a file":    {[]string{"train", "--data", out, "--out", notes}, 1, "is a file"},
+		// Words after the flags, and negative counts, are refused, not
+		// ignored or read as the defaults.
+		"extra words":    {[]string{"world", "--config", cfg, "--out", filepath.Join(dir, "x"), "oops"}, 2, `unexpected arguments ["oops"]`},
+		"words first":    {[]string{"world", "extra", "--out", filepath.Join(dir, "x")}, 2, "unexpected arguments"},
+		"negative steps": {[]string{"train", "--data", out, "--out", filepath.Join(dir, "x"), "--steps", "-5"}, 2, "--steps -5"},
+		"negative n":     {[]string{"similar", "--data", out, "--model", filepath.Join(dir, "m"), "--user", "u", "--n", "-2"}, 2, "--n -2"},
+		"no workers":     {[]string{"embed", "--data", out, "--workers", "0"}, 2, "--workers 0"},
+		"negative limit": {[]string{"serve", "--max-batch", "-1"}, 2, "--max-batch -1"},
+		"no timeout":     {[]string{"serve", "--timeout", "0s"}, 2, "--timeout 0s"},
+		"negative seeds": {[]string{"bench", "--data", out, "--json", filepath.Join(dir, "b.json"), "--seeds", "-1"}, 2, "--seeds -1"},
+		"profile n":      {[]string{"profile", "--user", "u", "--n", "0"}, 2, "--n 0"},
+		// A bench's outputs are checked before it runs, not after.
+		"bench json dir": {[]string{"bench", "--data", out, "--json", filepath.Join(dir, "no", "b.json")}, 1, "--json " + filepath.Join(dir, "no", "b.json") + " cannot be written"},
+		"bench md a dir": {[]string{"bench", "--data", out, "--markdown", dir}, 1, "is a directory"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -82,6 +104,12 @@ func TestWorldCommand(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q; want exit %d naming %q", code, stderr, tc.code, tc.want)
 			}
 		})
+	}
+	if b, err := os.ReadFile(notes); err != nil || string(b) != "keep me" {
+		t.Errorf("notes.txt after the refused commands: %q, %v", b, err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "images.jsonl")); err != nil {
+		t.Errorf("the world after train --out was refused: %v", err)
 	}
 }
 

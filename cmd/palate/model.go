@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"time"
 
 	"palate/modelpub"
 )
@@ -16,7 +17,7 @@ func init() {
 		long: `palate model publish packs the checkpoint in --model (verified against its
 manifest) and publishes it to the store at --db; every server following that
 store loads it in the background and swaps it in. Publishing the same
-checkpoint again is a no-op.`,
+checkpoint again changes nothing; when it is the latest, it says so.`,
 		setup: func(fs *flag.FlagSet) func(context.Context, *Env) error {
 			db := fs.String("db", defaultDB, "store `URL`: mem:, sqlite:FILE or postgres://...")
 			modelDir := fs.String("model", "", "checkpoint `directory` to publish")
@@ -42,6 +43,11 @@ checkpoint again is a no-op.`,
 					return err
 				}
 				defer st.Close()
+				if latest, err := st.LatestModel(ctx); err == nil && latest.Version == rec.Version {
+					fmt.Fprintf(env.Stdout, "model %s is already the latest published at %s (since %s): nothing to do\n",
+						rec.Version, redact(*db), latest.Published.Format(time.RFC3339))
+					return nil
+				}
 				if err := st.PublishModel(ctx, rec); err != nil {
 					return err
 				}

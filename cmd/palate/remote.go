@@ -26,6 +26,9 @@ PALATE_READ_KEY).`,
 				if *user == "" {
 					return usagef("--user is required")
 				}
+				if err := atLeast(flagMin{"n", *n, 1}); err != nil {
+					return err
+				}
 				p, err := newClient(*srv).Profile(ctx, *user, *n)
 				if err != nil {
 					return err

@@ -103,6 +103,9 @@ its store instead.`,
 			srv := fs.String("server", "", "palate server `URL` to ask instead of --model and --data")
 			textEmb := fs.String("text-embedder", "", textEmbedderUsage)
 			return func(ctx context.Context, env *Env) error {
+				if err := atLeast(flagMin{"n", *n, 1}); err != nil {
+					return err
+				}
 				if *srv != "" {
 					if *user == "" {
 						return usagef("--user is required")

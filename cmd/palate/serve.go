@@ -47,6 +47,13 @@ Ctrl-C stops it after the requests in flight.`,
 			bench := fs.String("bench", "", "bench report `file` (palate bench --json) shown by GET /v1/model")
 			embName := fs.String("embedder", features.Name, "embedder `name` for uploaded and generated pictures (pixels-v3, pixels-v2, pixels-v1 or onnx:MODEL.onnx): the one the model was trained on")
 			return func(ctx context.Context, env *Env) error {
+				if err := atLeast(flagMin{"cache-users", *cacheUsers, 1}, flagMin{"max-candidates", *maxCands, 1}, flagMin{"max-batch", *maxBatch, 1},
+					flagMin{"max-image-pixels", *maxPixels, 1}, flagMin{"max-computations", *maxComp, 1}); err != nil {
+					return err
+				}
+				if *timeout <= 0 {
+					return usagef("--timeout %s: want more than 0", *timeout)
+				}
 				emb, err := embedderFor(*embName, false)
 				if err != nil {
 					return err

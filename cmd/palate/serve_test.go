@@ -40,7 +40,7 @@ func startServe(t *testing.T, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut syncBuffer
-	done := make(chan int)
+	done := make(chan int, 1) // buffered: a code read below is put back for the cleanup
 	go func() { done <- Main(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), &out, &errOut) }()
 	t.Cleanup(func() {
 		cancel()
@@ -56,6 +56,7 @@ func startServe(t *testing.T, args ...string) string {
 		}
 		select {
 		case code := <-done:
+			done <- code // the cleanup waits for it: without it a failed start hangs the test
 			t.Fatalf("serve exited %d: %s", code, errOut.String())
 		case <-time.After(10 * time.Millisecond):
 		}
@@ -135,6 +136,7 @@ func TestServeRefusals(t *testing.T) {
 		"model no subcommand":       {[]string{"model"}, 2, "publish"},
 		"publish missing dir":       {[]string{"model", "publish", "--db", "mem:", "--model", "/nonexistent/m"}, 1, "not found"},
 		"publish postgres down":     {[]string{"model", "publish", "--db", "postgres://127.0.0.1:1/db", "--model", dir}, 1, "unavailable"},
+		"no images directory":       {[]string{"serve", "--db", "mem:", "--model", dir, "--images", filepath.Join(t.TempDir(), "none")}, 1, "images directory"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -143,6 +145,13 @@ func TestServeRefusals(t *testing.T) {
 				t.Fatalf("exit %d (want %d), output lacks %q:\n%s%s", code, tc.code, tc.want, stdout, stderr)
 			}
 		})
+	}
+	// Publishing the latest model again changes nothing, and says so.
+	db := "sqlite:" + filepath.Join(t.TempDir(), "p.db")
+	for i, want := range []string{"published model", "already the latest published"} {
+		if code, stdout, stderr := run(t, "model", "publish", "--db", db, "--model", dir); code != 0 || !strings.Contains(stdout, want) {
+			t.Fatalf("publish %d: exit %d, output lacks %q:\n%s%s", i+1, code, want, stdout, stderr)
+		}
 	}
 	t.Setenv("PALATE_READ_KEY", "r")
 	code, _, stderr := run(t, "serve", "--db", "mem:", "--model", dir, "--addr", "127.0.0.1:0")

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -43,13 +41,19 @@ share it, as the bench's do.`,
 			config := fs.String("config", "", "JSON `file` with model, train and data options")
 			embedder := fs.String("embedder", features.Name, "which embeddings of the dataset to train on")
 			textEmb := fs.String("text-embedder", model.HashBOWName, "prompt embedder: "+model.HashBOWName+" or onnx:TEXT.onnx (with its tokenizer.json)")
-			steps := fs.Int("steps", 0, "most optimizer steps (0: the config's or the default)")
+			steps := fs.Int("steps", 0, "most steps of the stages that read histories; the base stage before them takes up to 4 times as many (train.base_steps) (0: the config's or the default)")
 			mode := fs.String("mode", "", "joint, two-stage or base (the base stage alone; default joint)")
 			seed := fs.Uint64("seed", 0, "random seed (0: the config's or 1)")
 			start := fs.String("start", "", "checkpoint `directory` of a --mode base run of the same model to begin from, instead of a base stage of its own")
 			return func(ctx context.Context, env *Env) error {
 				if *data == "" || *out == "" {
 					return usagef("--data and --out are required")
+				}
+				if err := atLeast(flagMin{"steps", *steps, 0}); err != nil {
+					return err
+				}
+				if err := train.CheckOutDir(*out); err != nil {
+					return fmt.Errorf("--out: %w", err)
 				}
 				tc, err := readTrainConfig(*config)
 				if err != nil {
@@ -90,8 +94,11 @@ share it, as the bench's do.`,
 					if s.Start != nil {
 						fmt.Fprintf(env.Stdout, "started from %s: a base stage of %d steps, %.0f s\n", *start, s.Start.Steps, s.Start.WallSeconds)
 					}
-					if s.Validated {
+					switch {
+					case s.Validated && s.BestValAccuracy >= 0:
 						fmt.Fprintf(env.Stdout, "best validation pairwise accuracy %.1f%% at step %d\n", 100*s.BestValAccuracy, s.BestStep)
+					case s.Validated:
+						fmt.Fprintln(env.Stdout, "no validation ran after the base stage: the checkpoint holds the last weights")
 					}
 					fmt.Fprintf(env.Stdout, "checkpoint: %s\n", *out)
 				}
@@ -117,12 +124,7 @@ func readTrainConfig(path string) (trainConfig, error) {
 	if err != nil {
 		return tc, palate.Errorf(palate.EINVALID, "--config: %w", err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&tc); err != nil {
-		return tc, palate.Errorf(palate.EINVALID, "%s: %v", path, err)
-	}
-	return tc, nil
+	return tc, dataset.DecodeFileObject(path, b, &tc)
 }
 
 // loadHistory reads a dataset with one of its embeddings and embeds its
