@@ -15,17 +15,7 @@ import (
 
 // probeTargets names the columns of worldProbeTargets: world.AttrVector's
 // dims and the shared quality.
-var probeTargets = func() []string {
-	names := []string{"hue cos", "hue sin", "saturation", "brightness", "contrast", "grain",
-		"harmony", "symmetry", "scale", "clutter", "count"}
-	for _, s := range world.Subjects {
-		names = append(names, "subject "+s)
-	}
-	for _, b := range world.Backgrounds {
-		names = append(names, "background "+b)
-	}
-	return append(names, "quality")
-}()
+var probeTargets = append(world.AttrVectorNames(), "quality")
 
 // Indices into probeTargets.
 const (

@@ -138,6 +138,20 @@ func AttrVector(a *Attrs) []float32 {
 	return v
 }
 
+// AttrVectorNames names AttrVector's dims in order: "hue cos", "hue sin",
+// the continuous attributes, "subject NAME" and "background NAME".
+func AttrVectorNames() []string {
+	names := []string{"hue cos", "hue sin", "saturation", "brightness", "contrast", "grain",
+		"harmony", "symmetry", "scale", "clutter", "count"}
+	for _, s := range Subjects {
+		names = append(names, "subject "+s)
+	}
+	for _, b := range Backgrounds {
+		names = append(names, "background "+b)
+	}
+	return names
+}
+
 func b2f(b bool) float32 {
 	if b {
 		return 1

@@ -173,3 +173,23 @@ func TestPromptRoundTrip(t *testing.T) {
 		t.Fatalf("typed prompt not parsed: %+v", Resolve(p, Latent{}))
 	}
 }
+
+// AttrVectorNames names every dim of AttrVector, the one-hot parts in the
+// order AttrVector sets them.
+func TestAttrVectorNames(t *testing.T) {
+	names := AttrVectorNames()
+	if len(names) != AttrVectorDim {
+		t.Fatalf("%d names for %d dims", len(names), AttrVectorDim)
+	}
+	a := Attrs{Subject: 2, Background: 3, Count: 1}
+	v := AttrVector(&a)
+	if len(v) != AttrVectorDim {
+		t.Fatalf("AttrVector has %d dims, AttrVectorDim says %d", len(v), AttrVectorDim)
+	}
+	for i, x := range v {
+		hot := names[i] == "subject "+Subjects[2] || names[i] == "background "+Backgrounds[3]
+		if i >= 11 && (x == 1) != hot {
+			t.Errorf("dim %d (%s) is %v", i, names[i], x)
+		}
+	}
+}

@@ -29,6 +29,7 @@ import (
 	"slices"
 	"testing"
 
+	"palate"
 	"palate/dataset"
 	"palate/history"
 	"palate/world"
@@ -193,6 +194,26 @@ func ridgeOnHalf(X [][]float64, lam float64) func(y func(r int) float64) []float
 	}
 }
 
+// dimStats is the mean and standard deviation of each dimension of the
+// vectors (1 where a dimension is constant).
+func dimStats(emb *palate.Embeddings) (mean, sd []float64) {
+	n, dim := len(emb.IDs), emb.Dim
+	mean, sd = make([]float64, dim), make([]float64, dim)
+	for r := range n {
+		for i, v := range emb.Row(r) {
+			mean[i] += float64(v)
+			sd[i] += float64(v) * float64(v)
+		}
+	}
+	for i := range mean {
+		mean[i] /= float64(n)
+		if sd[i] = math.Sqrt(sd[i]/float64(n) - mean[i]*mean[i]); sd[i] < 1e-9 {
+			sd[i] = 1
+		}
+	}
+	return mean, sd
+}
+
 func TestDiagCeilings(t *testing.T) {
 	dir, embName := os.Getenv("PALATE_DIAG_DATA"), os.Getenv("PALATE_DIAG_EMBEDDER")
 	if dir == "" || embName == "" {
@@ -207,19 +228,7 @@ func TestDiagCeilings(t *testing.T) {
 	// Every image standardised per dimension, with a constant 1 last.
 	n, dim := len(emb.IDs), emb.Dim
 	D := dim + 1
-	mean, sd := make([]float64, dim), make([]float64, dim)
-	for r := range n {
-		for i, v := range emb.Row(r) {
-			mean[i] += float64(v)
-			sd[i] += float64(v) * float64(v)
-		}
-	}
-	for i := range mean {
-		mean[i] /= float64(n)
-		if sd[i] = math.Sqrt(sd[i]/float64(n) - mean[i]*mean[i]); sd[i] < 1e-9 {
-			sd[i] = 1
-		}
-	}
+	mean, sd := dimStats(emb)
 	X := make([][]float64, n)
 	attrs := make([]*world.Attrs, n)
 	for r := range n {
@@ -307,7 +316,8 @@ func TestDiagCeilings(t *testing.T) {
 			truth[j][r] = float64(world.AttrVector(attrs[r])[j])
 		}
 	}
-	quadratic := func(name string, attr [][]float64) {
+	// products is each image's attributes, every product of two, and a 1.
+	products := func(attr [][]float64) [][]float64 {
 		Q := make([][]float64, n)
 		for r := range n {
 			q := make([]float64, 0, len(attr)*(len(attr)+3)/2+1)
@@ -321,7 +331,10 @@ func TestDiagCeilings(t *testing.T) {
 			}
 			Q[r] = append(q, 1)
 		}
-		fitQ := ridgeOnHalf(Q, 100)
+		return Q
+	}
+	quadratic := func(name string, attr [][]float64) {
+		fitQ := ridgeOnHalf(products(attr), 100)
 		quadU := make([]func(history.Pair) float64, G)
 		for g := range G {
 			p := &world.Person{Group: g}
@@ -360,20 +373,7 @@ func TestDiagCeilings(t *testing.T) {
 	linMean := byRows(regress(meanU))
 	eval("mean utility, regressed on the vectors", func(ep history.EvalPair) float64 { return linMean(ep.Pair) })
 	quadMean := func(name string, attr [][]float64) {
-		Q := make([][]float64, n)
-		for r := range n {
-			q := make([]float64, 0, len(attr)*(len(attr)+3)/2+1)
-			for i := range attr {
-				q = append(q, attr[i][r])
-			}
-			for i := range attr {
-				for j := i; j < len(attr); j++ {
-					q = append(q, attr[i][r]*attr[j][r])
-				}
-			}
-			Q[r] = append(q, 1)
-		}
-		s := byRows(ridgeOnHalf(Q, 100)(func(r int) float64 { return exact[r] }))
+		s := byRows(ridgeOnHalf(products(attr), 100)(func(r int) float64 { return exact[r] }))
 		eval(name, func(ep history.EvalPair) float64 { return s(ep.Pair) })
 	}
 	quadMean("mean utility on probed attributes and their products", probe)
@@ -508,17 +508,7 @@ func TestDiagProbe(t *testing.T) {
 	}
 	n, dim := len(emb.IDs), emb.Dim
 	// Standardised vectors, and a constant 1 last.
-	mean, sd := make([]float64, dim), make([]float64, dim)
-	for r := range n {
-		for i, v := range emb.Row(r) {
-			mean[i] += float64(v)
-			sd[i] += float64(v) * float64(v)
-		}
-	}
-	for i := range dim {
-		mean[i] /= float64(n)
-		sd[i] = math.Sqrt(max(sd[i]/float64(n)-mean[i]*mean[i], 1e-18))
-	}
+	mean, sd := dimStats(emb)
 	const F = 1200
 	rng := rand.New(rand.NewPCG(3, 4))
 	W := make([][]float64, F)
@@ -563,17 +553,7 @@ func TestDiagProbe(t *testing.T) {
 		}
 		return 1 - se/ss
 	}
-	names := []string{"hue cos", "hue sin", "saturation", "brightness", "contrast", "grain",
-		"harmony", "symmetry", "scale", "clutter", "count"}
-	for _, s := range world.Subjects {
-		names = append(names, "subject "+s)
-	}
-	for _, b := range world.Backgrounds {
-		names = append(names, "background "+b)
-	}
-	if len(names) != world.AttrVectorDim {
-		t.Fatalf("%d names for %d attribute dims", len(names), world.AttrVectorDim)
-	}
+	names := world.AttrVectorNames()
 	lin, rf := ridgeOnHalf(X, 10), ridgeOnHalf(Z, 30)
 	for j, name := range names {
 		at := func(r int) float64 { return y[r][j] }
