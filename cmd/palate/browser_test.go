@@ -50,7 +50,7 @@ func startDemoWait(t *testing.T, dir string, ready bool) string {
 			if !ready {
 				return m[1]
 			}
-			if _, err := newClient(strings.TrimSuffix(m[1], "/")).Ready(context.Background()); err == nil {
+			if _, err := keyedClient(strings.TrimSuffix(m[1], "/")).Ready(context.Background()); err == nil {
 				return m[1]
 			}
 		}
@@ -417,7 +417,7 @@ func TestDemoReuses(t *testing.T) {
 		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 			t.Fatalf("run %d: page %d %s", run, resp.StatusCode, resp.Header.Get("Content-Type"))
 		}
-		c := newClient(strings.TrimSuffix(url, "/"))
+		c := keyedClient(strings.TrimSuffix(url, "/"))
 		users, err := c.Users(context.Background())
 		if err != nil || len(users.Users) != 12 {
 			t.Fatalf("run %d: users %v %v", run, users, err)
@@ -504,7 +504,7 @@ func logGeneralAgain(t *testing.T, url, user, list string) {
 	}
 	personal := false
 	for rep := range 3 {
-		r, err := newClient(url).Rank(context.Background(), user, api.RankRequest{Candidates: cands, Personal: &personal})
+		r, err := keyedClient(url).Rank(context.Background(), user, api.RankRequest{Candidates: cands, Personal: &personal})
 		if err != nil {
 			t.Logf("non-personal scores asked again (%d): %v", rep+1, err)
 			continue

@@ -71,7 +71,10 @@ that server; every run stops by itself.`,
 					url = u
 				}
 				maxC := slices.Max(counts)
-				c := newClient(url)
+				c, err := newClient(url)
+				if err != nil {
+					return err
+				}
 				if k := os.Getenv("PALATE_WRITE_KEY"); k != "" {
 					c.Key = k
 				}

@@ -29,7 +29,11 @@ PALATE_READ_KEY).`,
 				if err := atLeast(flagMin{"n", *n, 1}); err != nil {
 					return err
 				}
-				p, err := newClient(*srv).Profile(ctx, *user, *n)
+				c, err := newClient(*srv)
+				if err != nil {
+					return err
+				}
+				p, err := c.Profile(ctx, *user, *n)
 				if err != nil {
 					return err
 				}
@@ -69,7 +73,11 @@ func scoreRemote(ctx context.Context, env *Env, url, user string, ids []string) 
 	for _, id := range ids {
 		req.Candidates = append(req.Candidates, api.Candidate{ID: strings.TrimSpace(id)})
 	}
-	res, err := newClient(url).Rank(ctx, user, req)
+	c, err := newClient(url)
+	if err != nil {
+		return err
+	}
+	res, err := c.Rank(ctx, user, req)
 	if err != nil {
 		return err
 	}
@@ -87,7 +95,11 @@ func scoreRemote(ctx context.Context, env *Env, url, user string, ids []string) 
 
 // similarRemote lists a person's nearest neighbours on a server.
 func similarRemote(ctx context.Context, env *Env, url, user string, n int) error {
-	res, err := newClient(url).Similar(ctx, user, n)
+	c, err := newClient(url)
+	if err != nil {
+		return err
+	}
+	res, err := c.Similar(ctx, user, n)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strings"
 
@@ -33,7 +34,12 @@ func openStore(ctx context.Context, u string) (palate.Store, error) {
 		}
 		s, err := sqlite.Open(ctx, path)
 		if err != nil {
-			return nil, err
+			if palate.ErrorCode(err) == palate.EINTERNAL {
+				// A file that cannot be opened or created is the URL's fault
+				// far more often than the program's.
+				return nil, palate.Errorf(palate.EINVALID, "store %s: %w", u, err)
+			}
+			return nil, fmt.Errorf("store %s: %w", u, err)
 		}
 		return s, nil
 	}
