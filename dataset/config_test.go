@@ -8,9 +8,14 @@ import (
 )
 
 func TestDecodeFileObject(t *testing.T) {
+	type sub struct {
+		X int `json:"x"`
+	}
 	type cfg struct {
 		Users int    `json:"users"`
 		Name  string `json:"name"`
+		A     sub    `json:"a"`
+		B     sub    `json:"b"`
 	}
 	for _, tc := range []struct{ in, want string }{
 		{"", "c.json is empty"},
@@ -22,6 +27,9 @@ func TestDecodeFileObject(t *testing.T) {
 		{"{\"users\": 5,\n \"name\": 3}", "c.json:2:11: name is a JSON number; want a string"},
 		{"{\"userz\": 5}", `c.json: unknown field "userz"`},
 		{"{\"users\": 5}\n{}", "c.json:2:1: trailing data after the JSON object"},
+		{"{\"users\": 5,\n \"users\": 6}", `c.json:2:2: key "users" is given twice`},
+		{"{\"users\": 5, \"Users\": 6}", `c.json:1:14: key "Users" is given twice`},
+		{"{\"a\": {\"x\": 1, \"x\": 2}}", `c.json:1:16: key "x" is given twice`},
 	} {
 		var c cfg
 		err := DecodeFileObject("c.json", []byte(tc.in), &c)
@@ -30,7 +38,8 @@ func TestDecodeFileObject(t *testing.T) {
 		}
 	}
 	var c cfg
-	if err := DecodeFileObject("c.json", []byte("\n{\"users\": 5, \"name\": \"a\"}\n"), &c); err != nil || c.Users != 5 || c.Name != "a" {
+	// The same key in two objects is fine.
+	if err := DecodeFileObject("c.json", []byte("\n{\"users\": 5, \"name\": \"a\", \"a\": {\"x\": 1}, \"b\": {\"x\": 2}}\n"), &c); err != nil || c.Users != 5 || c.Name != "a" || c.B.X != 2 {
 		t.Errorf("a good object: %+v, %v", c, err)
 	}
 }
