@@ -14,16 +14,20 @@ import (
 // DecodeFileObject decodes data, the whole of a JSON file named name (a
 // config), into v strictly: one JSON object with no unknown keys, no key
 // given twice in one object (encoding/json would keep the last silently)
-// and nothing after it. Errors are EINVALID and name the file with the line
-// and column of the fault, the key of a wrong type, or say that the file is
-// empty or holds something other than an object (null included, which
-// encoding/json would take as "no change").
+// and nothing after it. Errors are EINVALID and name the file: with the
+// line and column of a syntax error, of a repeated key, or of a value of
+// the wrong type (at or just after the value, as encoding/json reports it,
+// with the key); an unknown key is named without a position. An empty
+// file, or one holding something other than an object (null included,
+// which encoding/json would take as "no change"), says so.
 func DecodeFileObject(name string, data []byte, v any) error {
 	at := func(off int64) string { return name + ":" + lineCol(data, off) + ": " }
 	start := int64(len(data) - len(bytes.TrimLeft(data, " \t\r\n")))
 	switch {
 	case start == int64(len(data)):
 		return palate.Errorf(palate.EINVALID, "%s is empty; want a JSON object", name)
+	case bytes.HasPrefix(data[start:], []byte("\xef\xbb\xbf")):
+		return palate.Errorf(palate.EINVALID, "%sthe file starts with a byte-order mark; save it as UTF-8 without one", at(start))
 	case data[start] != '{':
 		return palate.Errorf(palate.EINVALID, "%swant a JSON object {...}", at(start))
 	}

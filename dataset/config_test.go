@@ -21,6 +21,7 @@ func TestDecodeFileObject(t *testing.T) {
 		{"", "c.json is empty"},
 		{"  \n", "c.json is empty"},
 		{"null", "c.json:1:1: want a JSON object"},
+		{"\xef\xbb\xbf{}", "c.json:1:1: the file starts with a byte-order mark"},
 		{"\n  []", "c.json:2:3: want a JSON object"},
 		{"{\"users\": 5,\n\"name\": \"a\",,}", "c.json:2:13: malformed JSON"},
 		{"{\"users\": 5", "c.json:1:12: malformed JSON: the object is not closed"},

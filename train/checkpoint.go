@@ -134,6 +134,7 @@ func Save(dir string, ck *Checkpoint) error { return save(dir, ck, nil) }
 // things, which a save would delete. Callers that train for long check it
 // before they start.
 func CheckOutDir(dir string) error {
+	dir = filepath.Clean(dir) // "notes.txt/" is the file notes.txt
 	st, err := os.Stat(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil

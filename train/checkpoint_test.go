@@ -203,7 +203,7 @@ func TestCheckpointOutDir(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, dir := range []string{file, other} {
+	for _, dir := range []string{file, other, file + "/"} {
 		if err := CheckOutDir(dir); palate.ErrorCode(err) != palate.ECONFLICT {
 			t.Errorf("CheckOutDir(%s) = %v, want ECONFLICT", dir, err)
 		}

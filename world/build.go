@@ -92,7 +92,7 @@ func (w *World) Build(ctx context.Context, dir string, emb palate.Embedder, prog
 	if emb == nil && cfg.Images == "none" {
 		return nil, palate.Errorf(palate.EINVALID, "world: images \"none\" needs an embedder, or nothing of the pictures would be kept")
 	}
-	if st, err := os.Stat(dir); err == nil {
+	if st, err := os.Stat(filepath.Clean(dir)); err == nil {
 		if !st.IsDir() {
 			return nil, palate.Errorf(palate.ECONFLICT, "world: %s is a file; choose a new directory", dir)
 		}

@@ -58,14 +58,19 @@ func DefaultConfig() Config {
 }
 
 // ParseConfig reads a JSON config over the defaults. Unknown keys, wrong
-// types and out-of-range values are EINVALID errors naming the key.
+// types and out-of-range values are EINVALID errors naming the key; syntax
+// errors name the file (r's Name, as an *os.File has) with line and column.
 func ParseConfig(r io.Reader) (Config, error) {
 	c := DefaultConfig()
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return c, palate.Errorf(palate.EINVALID, "reading world config: %w", err)
 	}
-	if err := dataset.DecodeFileObject("world config", data, &c); err != nil {
+	name := "world config"
+	if f, ok := r.(interface{ Name() string }); ok { // an *os.File names itself
+		name = f.Name()
+	}
+	if err := dataset.DecodeFileObject(name, data, &c); err != nil {
 		return c, err
 	}
 	return c, c.Validate()

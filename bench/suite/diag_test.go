@@ -207,7 +207,8 @@ func dimStats(emb *palate.Embeddings) (mean, sd []float64) {
 	}
 	for i := range mean {
 		mean[i] /= float64(n)
-		if sd[i] = math.Sqrt(sd[i]/float64(n) - mean[i]*mean[i]); sd[i] < 1e-9 {
+		// !(≥) also catches the NaN of a constant dimension's rounding.
+		if sd[i] = math.Sqrt(sd[i]/float64(n) - mean[i]*mean[i]); !(sd[i] >= 1e-9) {
 			sd[i] = 1
 		}
 	}

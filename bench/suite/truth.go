@@ -101,9 +101,12 @@ const (
 	GroupOracle  = "group-oracle"  // the person's group's taste and the shared quality
 	GlobalOracle = "global-oracle" // the shared quality only
 	// CrowdOracle scores everyone alike with the mean over the world's
-	// people of their groups' utilities: the best a non-personal scorer
-	// could do. It is well above the global oracle, because what the
-	// groups share beyond quality (the average taste) is not personal.
+	// people (seen and unseen) of their groups' utilities: a strong
+	// non-personal reference, what a scorer that knew the crowd's taste
+	// but no one in it would get (the mean utility is not quite the
+	// accuracy-optimal shared ranking, a per-pair majority would be). It is
+	// well above the global oracle, because what the groups share beyond
+	// quality (the average taste) is not personal.
 	CrowdOracle = "crowd-oracle"
 )
 

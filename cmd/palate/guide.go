@@ -71,6 +71,9 @@ the win-rate table to --json and --markdown.`,
 			jsonOut := fs.String("json", "", "--measure: write the report as JSON to this `file`")
 			mdOut := fs.String("markdown", "", "--measure: write the table as Markdown to this `file`")
 			return func(ctx context.Context, env *Env) error {
+				if err := atLeast(flagMin{"n", *n, 1}, flagMin{"people", *people, 0}, flagMin{"prompts", *prompts, 0}, flagMin{"k", *k, 0}); err != nil {
+					return err
+				}
 				if *measure {
 					if *modelDir == "" || *data == "" {
 						return usagef("--measure needs --model and --data")

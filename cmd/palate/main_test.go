@@ -93,6 +93,8 @@ func TestWorldCommand(t *testing.T) {
 		"no timeout":       {[]string{"serve", "--timeout", "0s"}, 2, "--timeout 0s"},
 		"negative seeds":   {[]string{"bench", "--data", out, "--json", filepath.Join(dir, "b.json"), "--seeds", "-1"}, 2, "--seeds -1"},
 		"profile n":        {[]string{"profile", "--user", "u", "--n", "0"}, 2, "--n 0"},
+		"negative bytes":   {[]string{"serve", "--max-body", "-1"}, 2, "--max-body -1"},
+		"negative people":  {[]string{"guide", "--people", "-1"}, 2, "--people -1"},
 		"not a server URL": {[]string{"similar", "--server", "notaurl", "--user", "u"}, 2, `--server "notaurl": want a URL`},
 		// A bench's outputs are checked before it runs, not after.
 		"bench json dir": {[]string{"bench", "--data", out, "--json", filepath.Join(dir, "no", "b.json")}, 1, "--json " + filepath.Join(dir, "no", "b.json") + " cannot be written"},

@@ -17,7 +17,8 @@ func init() {
 		long: `palate model publish packs the checkpoint in --model (verified against its
 manifest) and publishes it to the store at --db; every server following that
 store loads it in the background and swaps it in. Publishing the same
-checkpoint again changes nothing; when it is the latest, it says so.`,
+checkpoint again changes nothing, and says so: it does not make an older
+model the latest again.`,
 		setup: func(fs *flag.FlagSet) func(context.Context, *Env) error {
 			db := fs.String("db", defaultDB, "store `URL`: mem:, sqlite:FILE or postgres://...")
 			modelDir := fs.String("model", "", "checkpoint `directory` to publish")
@@ -50,6 +51,13 @@ checkpoint again changes nothing; when it is the latest, it says so.`,
 				}
 				if err := st.PublishModel(ctx, rec); err != nil {
 					return err
+				}
+				if latest, err := st.LatestModel(ctx); err == nil && latest.Version != rec.Version {
+					// PublishModel keeps a version it already has: publishing
+					// an older model again does not make it the latest.
+					fmt.Fprintf(env.Stdout, "model %s was already published at %s (%s) and is not the latest, %s is; publishing it again does not roll back (servers keep %s)\n",
+						rec.Version, redact(*db), rec.Published.Format(time.RFC3339), latest.Version, latest.Version)
+					return nil
 				}
 				fmt.Fprintf(env.Stdout, "published model %s (embedder %s, %d bytes) to %s\n", rec.Version, rec.Embedder, len(rec.Archive), redact(*db))
 				if *db == "mem:" {

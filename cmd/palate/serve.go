@@ -54,6 +54,14 @@ Ctrl-C stops it after the requests in flight.`,
 				if *timeout <= 0 {
 					return usagef("--timeout %s: want more than 0", *timeout)
 				}
+				for _, f := range []struct {
+					name string
+					v    int64
+				}{{"max-body", *maxBody}, {"max-image-bytes", *maxImage}} {
+					if f.v < 1 {
+						return usagef("--%s %d: want a whole number >= 1", f.name, f.v)
+					}
+				}
 				emb, err := embedderFor(*embName, false)
 				if err != nil {
 					return err

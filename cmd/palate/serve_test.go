@@ -146,11 +146,16 @@ func TestServeRefusals(t *testing.T) {
 			}
 		})
 	}
-	// Publishing the latest model again changes nothing, and says so.
+	// Publishing a model again changes nothing, and says so: the latest
+	// stays the latest, an older one does not come back.
 	db := "sqlite:" + filepath.Join(t.TempDir(), "p.db")
-	for i, want := range []string{"published model", "already the latest published"} {
-		if code, stdout, stderr := run(t, "model", "publish", "--db", db, "--model", dir); code != 0 || !strings.Contains(stdout, want) {
-			t.Fatalf("publish %d: exit %d, output lacks %q:\n%s%s", i+1, code, want, stdout, stderr)
+	dir2 := testmodel.Dir(t, 2)
+	for i, step := range []struct{ dir, want string }{
+		{dir, "published model"}, {dir, "already the latest published"},
+		{dir2, "published model"}, {dir, "does not roll back"},
+	} {
+		if code, stdout, stderr := run(t, "model", "publish", "--db", db, "--model", step.dir); code != 0 || !strings.Contains(stdout, step.want) {
+			t.Fatalf("publish %d: exit %d, output lacks %q:\n%s%s", i+1, code, step.want, stdout, stderr)
 		}
 	}
 	t.Setenv("PALATE_READ_KEY", "r")
