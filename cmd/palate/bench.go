@@ -22,8 +22,8 @@ func init() {
 		summary: "measure palate against its baselines and the world's ceilings (the headline table)",
 		long: `Judges every predictor on the same held-out comparisons of --data with the
 same k history pairs per person (the paper's Table-1 protocol, k = 8): the
-world's reference ceilings (oracle, group oracle, global oracle, recomputed
-on exactly those comparisons), the non-personal scorer, the in-context
+world's reference ceilings (oracle, group oracle, crowd oracle, global
+oracle, recomputed on exactly those comparisons), the non-personal scorer, the in-context
 centroid, the per-user linear model, user-kNN (plain and on the
 non-personal scorer), and palate: the --model checkpoint, or else palate
 trained here in its variants (full; no-cp, λ = 0; k=0, no preference
