@@ -12,6 +12,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"palate"
@@ -30,6 +31,9 @@ type EmbeddingsOptions struct {
 	// Version is stored in the table's header ("imported from FILE" when
 	// empty).
 	Version string
+	// Replace lets the import overwrite a table of the same name already
+	// in the dataset; without it that is an ECONFLICT error.
+	Replace bool
 }
 
 // EmbeddingsResult describes an import.
@@ -43,8 +47,18 @@ type EmbeddingsResult struct {
 // of one dimension, and every id must be an image of the dataset; the first
 // problem is an EINVALID error naming the file and line (or row) and the
 // ids, and nothing is written: the table appears whole or not at all (any
-// old table of that name is kept on failure).
+// old table of that name is kept on failure). An existing table of that
+// name is replaced only with o.Replace.
 func ImportEmbeddings(ctx context.Context, o EmbeddingsOptions) (EmbeddingsResult, error) {
+	if !o.Replace {
+		names, err := dataset.EmbeddingNames(o.Dir)
+		if err != nil {
+			return EmbeddingsResult{}, err
+		}
+		if slices.Contains(names, o.Name) {
+			return EmbeddingsResult{}, palate.Errorf(palate.ECONFLICT, "%s already holds embeddings %q: replace them explicitly (--replace), or choose another name", o.Dir, o.Name)
+		}
+	}
 	images, index, err := imageOrder(o.Dir)
 	if err != nil {
 		return EmbeddingsResult{}, err

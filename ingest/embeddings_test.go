@@ -99,6 +99,13 @@ func TestImportNPYFloat32(t *testing.T) {
 	if !slices.Equal(e.IDs, []string{"a", "b", "c", "d"}) || !slices.Equal(e.Data, vals) || e.Version != "imported from x.npy" {
 		t.Errorf("table %v %v %q", e.IDs, e.Data, e.Version)
 	}
+	// The same name again is refused unless Replace says so.
+	if _, err := ImportEmbeddings(context.Background(), EmbeddingsOptions{Dir: dir, Name: "clip-b32", File: file, Version: "again"}); palate.ErrorCode(err) != palate.ECONFLICT {
+		t.Errorf("a second import of clip-b32: %v, want ECONFLICT", err)
+	}
+	if _, err := ImportEmbeddings(context.Background(), EmbeddingsOptions{Dir: dir, Name: "clip-b32", File: file, Version: "again", Replace: true}); err != nil {
+		t.Errorf("a second import with Replace: %v", err)
+	}
 }
 
 func TestImportNPYFloat16WithIDs(t *testing.T) {
@@ -187,7 +194,7 @@ func TestImportEmbeddingsErrors(t *testing.T) {
 			if err := dataset.WriteEmbeddings(dir, old); err != nil {
 				t.Fatal(err)
 			}
-			_, err := ImportEmbeddings(context.Background(), EmbeddingsOptions{Dir: dir, Name: "vec", File: tc.file, IDs: tc.ids})
+			_, err := ImportEmbeddings(context.Background(), EmbeddingsOptions{Dir: dir, Name: "vec", File: tc.file, IDs: tc.ids, Replace: true})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v; want one containing %q", err, tc.want)
 			}

@@ -77,8 +77,10 @@ func ImportPickAPic(ctx context.Context, files []string, dir string) (PickAPicRe
 	if _, err := os.Stat(filepath.Join(dir, dataset.ImagesFile)); err == nil {
 		return res, palate.Errorf(palate.EINVALID, "%s already holds a dataset (%s); import into a new directory", dir, dataset.ImagesFile)
 	}
+	_, statErr := os.Stat(dir)
+	madeDir := errors.Is(statErr, fs.ErrNotExist)
 	imgDir := filepath.Join(dir, ImagesDir)
-	_, statErr := os.Stat(imgDir)
+	_, statErr = os.Stat(imgDir)
 	madeImgDir := errors.Is(statErr, fs.ErrNotExist)
 	if err := os.MkdirAll(imgDir, 0o755); err != nil {
 		return res, palate.Errorf(palate.EINTERNAL, "%w", err)
@@ -87,17 +89,18 @@ func ImportPickAPic(ctx context.Context, files []string, dir string) (PickAPicRe
 	if err != nil {
 		return res, err
 	}
-	imp := &papImporter{w: w, dir: dir, images: map[string]bool{}, rankings: map[string]bool{}, res: &res}
+	imp := &papImporter{w: w, dir: dir, images: map[string]bool{}, rankings: map[string]bool{}, res: &res,
+		madeDir: madeDir, madeImgDir: madeImgDir, imgDir: imgDir}
 	for _, f := range files {
 		if err := imp.file(ctx, f); err != nil {
 			w.Abort()
-			imp.removeImages(madeImgDir, imgDir)
+			imp.removeImages()
 			return res, err
 		}
 		res.Files++
 	}
 	if err := w.Close(); err != nil {
-		imp.removeImages(madeImgDir, imgDir)
+		imp.removeImages()
 		return res, err
 	}
 	return res, nil
@@ -110,14 +113,23 @@ type papImporter struct {
 	written  []string        // paths of files written, for cleanup
 	rankings map[string]bool
 	res      *PickAPicResult
+	// madeDir and madeImgDir say whether the import created dir and its
+	// images directory, which a failed import then removes too.
+	madeDir, madeImgDir bool
+	imgDir              string
 }
 
-func (p *papImporter) removeImages(madeDir bool, dir string) {
+// removeImages undoes a failed import: the image files it wrote, and the
+// directories it created (each only if empty).
+func (p *papImporter) removeImages() {
 	for _, f := range p.written {
 		os.Remove(f)
 	}
-	if madeDir {
-		os.Remove(dir) // only if empty
+	if p.madeImgDir {
+		os.Remove(p.imgDir)
+	}
+	if p.madeDir {
+		os.Remove(p.dir)
 	}
 }
 

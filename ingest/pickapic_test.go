@@ -240,6 +240,9 @@ func TestImportPickAPicErrors(t *testing.T) {
 			if files, _ := os.ReadDir(filepath.Join(out, ImagesDir)); len(files) > 0 {
 				t.Errorf("%d image files left", len(files))
 			}
+			if _, err := os.Stat(out); err == nil {
+				t.Error("the new dataset directory was left behind")
+			}
 		})
 	}
 }

@@ -2,14 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
-	"palate"
 	"palate/ingest"
 )
 
@@ -21,15 +17,12 @@ func importEmbeddings(ctx context.Context, env *Env, o importOptions) error {
 	case o.Name == "":
 		return usagef("--embeddings needs --name, the embedder name the vectors are stored under")
 	}
-	dst := filepath.Join(o.Data, "embeddings", o.Name+".f32")
-	if _, err := os.Stat(dst); err == nil && !o.Replace {
-		return palate.Errorf(palate.ECONFLICT, "%s already exists: give --replace to overwrite the %s vectors, or another --name", dst, o.Name)
-	}
-	res, err := ingest.ImportEmbeddings(ctx, ingest.EmbeddingsOptions{Dir: o.Data, Name: o.Name, File: o.Embeddings, IDs: o.IDs})
+	res, err := ingest.ImportEmbeddings(ctx, ingest.EmbeddingsOptions{Dir: o.Data, Name: o.Name, File: o.Embeddings, IDs: o.IDs, Replace: o.Replace})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "imported %d vectors of dimension %d (%s) into %s\n", res.Rows, res.Dim, res.Format, dst)
+	fmt.Fprintf(env.Stdout, "imported %d vectors of dimension %d (%s) into %s\n",
+		res.Rows, res.Dim, res.Format, filepath.Join(o.Data, "embeddings", o.Name+".f32"))
 	return nil
 }
 
@@ -44,14 +37,8 @@ func importPickAPic(ctx context.Context, env *Env, o importOptions) error {
 			files = append(files, f)
 		}
 	}
-	_, statErr := os.Stat(o.Out)
 	res, err := ingest.ImportPickAPic(ctx, files, o.Out)
 	if err != nil {
-		if errors.Is(statErr, fs.ErrNotExist) {
-			// The directory is this run's alone: a failed import leaves
-			// nothing behind.
-			_ = os.RemoveAll(o.Out)
-		}
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "read %d rows from %d files into %s: %d comparisons (%d ties), %d images\n",

@@ -45,7 +45,7 @@ func TestImportEmbeddingsCommand(t *testing.T) {
 		"no mode":         {[]string{"import"}, 2, "give --db"},
 		"bad vectors":     {[]string{"import", "--data", dir, "--embeddings", bad, "--name", "x"}, 1, `id "zz" is not an image`},
 		"missing shard":   {[]string{"import", "--pickapic", filepath.Join(dir, "none.parquet"), "--out", filepath.Join(dir, "pap")}, 1, "none.parquet does not exist"},
-		"existing table":  {[]string{"import", "--data", dir, "--embeddings", vecs, "--name", "clip-b32"}, 1, "give --replace"},
+		"existing table":  {[]string{"import", "--data", dir, "--embeddings", vecs, "--name", "clip-b32"}, 1, "(--replace)"},
 		"import into mem": {[]string{"import", "--db", "mem:", "--data", dir}, 2, "nothing would be kept"},
 	}
 	for name, tc := range tests {
