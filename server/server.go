@@ -213,7 +213,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if s.imagesDir != "" {
 		if st, err := os.Stat(s.imagesDir); err != nil || !st.IsDir() {
 			if err == nil {
-				err = fmt.Errorf("a file")
+				err = fmt.Errorf("a file, not a directory")
 			}
 			return nil, palate.Errorf(palate.EINVALID, "server: images directory %s: %v", s.imagesDir, err)
 		}

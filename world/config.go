@@ -58,22 +58,28 @@ func DefaultConfig() Config {
 }
 
 // ParseConfig reads a JSON config over the defaults. Unknown keys, wrong
-// types and out-of-range values are EINVALID errors naming the key; syntax
-// errors name the file (r's Name, as an *os.File has) with line and column.
+// types and out-of-range values are EINVALID errors naming the key, and the
+// file when r has a Name (an *os.File does); syntax errors also give the
+// line and column.
 func ParseConfig(r io.Reader) (Config, error) {
 	c := DefaultConfig()
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return c, palate.Errorf(palate.EINVALID, "reading world config: %w", err)
 	}
-	name := "world config"
+	name, file := "world config", false
 	if f, ok := r.(interface{ Name() string }); ok { // an *os.File names itself
-		name = f.Name()
+		name, file = f.Name(), true
 	}
 	if err := dataset.DecodeFileObject(name, data, &c); err != nil {
 		return c, err
 	}
-	return c, c.Validate()
+	if err := c.Validate(); err != nil && file {
+		return c, fmt.Errorf("%s: %w", name, err)
+	} else if err != nil {
+		return c, err
+	}
+	return c, nil
 }
 
 // Validate checks every field and names the first one out of range.

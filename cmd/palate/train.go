@@ -52,9 +52,6 @@ share it, as the bench's do.`,
 				if err := atLeast(flagMin{"steps", *steps, 0}); err != nil {
 					return err
 				}
-				if err := train.CheckOutDir(*out); err != nil {
-					return fmt.Errorf("--out: %w", err)
-				}
 				tc, err := readTrainConfig(*config)
 				if err != nil {
 					return err

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"palate"
 	"palate/features"
@@ -39,11 +38,8 @@ test comparisons. --config is a JSON file whose keys override the defaults
 					}
 					cfg, err = world.ParseConfig(f)
 					f.Close()
-					if err != nil && !strings.HasPrefix(err.Error(), *config+":") {
-						err = fmt.Errorf("%s: %w", *config, err) // range errors name the key, not the file
-					}
 					if err != nil {
-						return err
+						return err // it names the file
 					}
 				}
 				emb, err := embedderFor(*embedder, true)
