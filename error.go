@@ -7,15 +7,16 @@ import (
 
 // Error codes. Each maps to one HTTP status in the server's single table.
 const (
-	EINVALID        = "invalid"         // bad input; the message names the field, file or line
-	ENOTFOUND       = "not_found"       // an id that is not known
-	ECONFLICT       = "conflict"        // the same id with different content
-	ETOOLARGE       = "too_large"       // input past a configured bound
-	EUNAUTHORIZED   = "unauthorized"    // no or wrong credentials
-	EFORBIDDEN      = "forbidden"       // credentials without the needed right
-	EUNAVAILABLE    = "unavailable"     // not ready (no model loaded, store down)
-	EINTERNAL       = "internal"        // a bug or an I/O failure
-	ENOTIMPLEMENTED = "not_implemented" // a known feature this build lacks
+	EINVALID        = "invalid"            // bad input; the message names the field, file or line
+	ENOTFOUND       = "not_found"          // an id that is not known
+	ECONFLICT       = "conflict"           // the same id with different content
+	ETOOLARGE       = "too_large"          // input past a configured bound
+	EUNAUTHORIZED   = "unauthorized"       // no or wrong credentials
+	EFORBIDDEN      = "forbidden"          // credentials without the needed right
+	EUNAVAILABLE    = "unavailable"        // not ready (no model loaded, store down)
+	EINTERNAL       = "internal"           // a bug or an I/O failure
+	ENOTIMPLEMENTED = "not_implemented"    // a known feature this build lacks
+	EMETHOD         = "method_not_allowed" // a known path asked with a method it does not take
 )
 
 // Error is the one error type palate's parts return for failures a caller may

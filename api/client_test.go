@@ -53,7 +53,7 @@ func TestClientErrors(t *testing.T) {
 
 func TestStatusTable(t *testing.T) {
 	for code, status := range map[string]int{palate.EINVALID: 400, palate.ENOTFOUND: 404, palate.ETOOLARGE: 413, palate.EUNAUTHORIZED: 401,
-		palate.EFORBIDDEN: 403, palate.ECONFLICT: 409, palate.EUNAVAILABLE: 503, palate.ENOTIMPLEMENTED: 501, palate.EINTERNAL: 500, "other": 500} {
+		palate.EFORBIDDEN: 403, palate.ECONFLICT: 409, palate.EUNAVAILABLE: 503, palate.ENOTIMPLEMENTED: 501, palate.EINTERNAL: 500, palate.EMETHOD: 405, "other": 500} {
 		if got := Status(code); got != status {
 			t.Errorf("Status(%s) = %d; want %d", code, got, status)
 		}

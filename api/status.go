@@ -17,6 +17,7 @@ var statuses = map[string]int{
 	palate.ECONFLICT:       http.StatusConflict,
 	palate.EUNAVAILABLE:    http.StatusServiceUnavailable,
 	palate.ENOTIMPLEMENTED: http.StatusNotImplemented,
+	palate.EMETHOD:         http.StatusMethodNotAllowed,
 	palate.EINTERNAL:       http.StatusInternalServerError,
 }
 
@@ -37,8 +38,6 @@ func Code(status int) string {
 		}
 	}
 	switch {
-	case status == http.StatusMethodNotAllowed:
-		return palate.ENOTFOUND
 	case status == http.StatusGatewayTimeout || status == http.StatusBadGateway:
 		return palate.EUNAVAILABLE
 	case status >= 400 && status < 500:

@@ -80,7 +80,7 @@ func TestBadInput(t *testing.T) {
 		"similar bad n":          {"GET", "/v1/users/u/similar?n=0", ``, 400, palate.EINVALID, `n: "0"`},
 		"similar n too large":    {"GET", "/v1/users/u/similar?n=5000", ``, 413, palate.ETOOLARGE, `n: 5000`},
 		"no route":               {"GET", "/v1/nothing", ``, 404, palate.ENOTFOUND, `no route GET /v1/nothing`},
-		"wrong method":           {"DELETE", "/v1/votes", ``, 405, palate.ENOTFOUND, `DELETE is not allowed on /v1/votes`},
+		"wrong method":           {"DELETE", "/v1/votes", ``, 405, palate.EMETHOD, `DELETE is not allowed on /v1/votes`},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -178,7 +178,7 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) error {
 	if rec.status == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", rec.header.Get("Allow"))
 		return writeJSON(w, http.StatusMethodNotAllowed, api.ErrorResponse{Error: api.ErrorBody{
-			Code: palate.ENOTFOUND, Message: fmt.Sprintf("%s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, rec.header.Get("Allow"))}})
+			Code: palate.EMETHOD, Message: fmt.Sprintf("%s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, rec.header.Get("Allow"))}})
 	}
 	return palate.Errorf(palate.ENOTFOUND, "no route %s %s (see /v1/openapi.json)", r.Method, r.URL.Path)
 }

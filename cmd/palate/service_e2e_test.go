@@ -368,7 +368,7 @@ func testServiceEndToEnd(t *testing.T, db string) {
 		"wrong key":              {"POST", "/v1/users/u/rank", "guess", `{"candidates": [{"id": "a"}]}`, 401, palate.EUNAUTHORIZED, "unknown key"},
 		"read key writes":        {"POST", "/v1/votes", "rkey", `{"id": "x", "user": "u", "image": "i", "vote": "like"}`, 403, palate.EFORBIDDEN, "write key"},
 		"no route":               {"GET", "/v1/nothing", "rkey", "", 404, palate.ENOTFOUND, "no route"},
-		"wrong method":           {"GET", "/v1/votes", "rkey", "", 405, palate.ENOTFOUND, "POST"},
+		"wrong method":           {"GET", "/v1/votes", "rkey", "", 405, palate.EMETHOD, "POST"},
 	}
 	for name, tc := range raw {
 		var body []byte
