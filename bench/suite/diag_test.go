@@ -540,19 +540,12 @@ func TestDiagProbe(t *testing.T) {
 			y[r] = append(y[r], float64(v))
 		}
 	}
+	var odd []int
+	for r := 1; r < n; r += 2 {
+		odd = append(odd, r)
+	}
 	r2 := func(p []float64, j int) float64 {
-		var m, ss, se float64
-		var c float64
-		for r := 1; r < n; r += 2 {
-			m += y[r][j]
-			c++
-		}
-		m /= c
-		for r := 1; r < n; r += 2 {
-			ss += (y[r][j] - m) * (y[r][j] - m)
-			se += (y[r][j] - p[r]) * (y[r][j] - p[r])
-		}
-		return 1 - se/ss
+		return heldR2(odd, func(r int) float64 { return p[r] }, func(r int) float64 { return y[r][j] })
 	}
 	names := world.AttrVectorNames()
 	lin, rf := ridgeOnHalf(X, 10), ridgeOnHalf(Z, 30)

@@ -1,0 +1,112 @@
+//go:build diag
+
+package suite
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	"palate/world"
+)
+
+// heldR2 is the R² of pred against y over rows.
+func heldR2(rows []int, pred, y func(r int) float64) float64 {
+	var m, ss, se float64
+	for _, r := range rows {
+		m += y(r)
+	}
+	m /= float64(len(rows))
+	for _, r := range rows {
+		ss += (y(r) - m) * (y(r) - m)
+		se += (y(r) - pred(r)) * (y(r) - pred(r))
+	}
+	return 1 - se/ss
+}
+
+// TestDiagWithin asks whether what a linear probe misses of an attribute is
+// in the vectors but needs another attribute to read: it reads scale,
+// contrast, symmetry and clutter by ridge regression on every other image,
+// once for all images and once separately within each true subject, count
+// and backdrop kind (each judged on the held-out images of its own fit).
+// A higher R² within a kind means the attribute reads differently per kind,
+// an interaction a linear reader cannot use.
+//
+//	PALATE_DIAG_DATA=/tmp/wb2 PALATE_DIAG_EMBEDDER=pixels-v3 \
+//	  GOEXPERIMENT=simd go test -tags diag -count=1 -run TestDiagWithin -v ./bench/suite/
+func TestDiagWithin(t *testing.T) {
+	dir, embName := os.Getenv("PALATE_DIAG_DATA"), os.Getenv("PALATE_DIAG_EMBEDDER")
+	if dir == "" || embName == "" {
+		t.Skip("set PALATE_DIAG_DATA and PALATE_DIAG_EMBEDDER")
+	}
+	d := loadTestData(t, dir, embName)
+	emb := d.Emb
+	tr, err := LoadTruth(dir)
+	if err != nil || tr == nil {
+		t.Fatalf("%s is not a taste world: %v", dir, err)
+	}
+	n, dim := len(emb.IDs), emb.Dim
+	mean, sd := dimStats(emb)
+	X := make([][]float64, n)
+	attrs := make([]*world.Attrs, n)
+	for r := range n {
+		x := make([]float64, dim, dim+1)
+		for i, v := range emb.Row(r) {
+			x[i] = (float64(v) - mean[i]) / sd[i]
+		}
+		X[r] = append(x, 1)
+		if attrs[r] = tr.Attrs[emb.IDs[r]]; attrs[r] == nil {
+			t.Fatalf("image %s has no truth", emb.IDs[r])
+		}
+	}
+	targets := []struct {
+		name string
+		y    func(r int) float64
+	}{
+		{"scale", func(r int) float64 { return attrs[r].Scale }},
+		{"contrast", func(r int) float64 { return attrs[r].Contrast }},
+		{"symmetry", func(r int) float64 { return attrs[r].Symmetry }},
+		{"clutter", func(r int) float64 { return attrs[r].Clutter }},
+	}
+	kinds := []struct {
+		name string
+		key  func(a *world.Attrs) int
+	}{
+		{"subject", func(a *world.Attrs) int { return a.Subject }},
+		{"count", func(a *world.Attrs) int { return a.Count }},
+		{"backdrop", func(a *world.Attrs) int { return a.Background }},
+	}
+	var odd []int
+	for r := 1; r < n; r += 2 {
+		odd = append(odd, r)
+	}
+	all := ridgeOnHalf(X, 10)
+	for _, tg := range targets {
+		p := all(tg.y)
+		line := fmt.Sprintf("%-9s all %.3f", tg.name, heldR2(odd, func(r int) float64 { return p[r] }, tg.y))
+		for _, kd := range kinds {
+			groups := map[int][]int{}
+			for r := range n {
+				k := kd.key(attrs[r])
+				groups[k] = append(groups[k], r)
+			}
+			pred := make([]float64, n)
+			var held []int
+			for _, rows := range groups {
+				sub := make([][]float64, len(rows))
+				for i, r := range rows {
+					sub[i] = X[r]
+				}
+				ps := ridgeOnHalf(sub, 10)(func(i int) float64 { return tg.y(rows[i]) })
+				for i, r := range rows {
+					pred[r] = ps[i]
+					if i%2 == 1 {
+						held = append(held, r)
+					}
+				}
+			}
+			line += fmt.Sprintf(", within %s %.3f", kd.name, heldR2(held, func(r int) float64 { return pred[r] }, tg.y))
+		}
+		t.Log(line)
+	}
+}
