@@ -40,11 +40,22 @@ func (o *DataOptions) fill(cfg model.Config, seed uint64) {
 	}
 }
 
+// StepsForData is StepsFor d's training comparisons: the default Steps
+// that OnData trains for.
+func StepsForData(d *history.Data, batch int) int {
+	pairs := 0
+	for _, u := range d.Parts(dataset.Train) {
+		pairs += len(u.Pairs)
+	}
+	return StepsFor(pairs, batch)
+}
+
 // OnData trains a model on the training part of d: episodes from seen
 // people's earlier pairs, early stopping on the validation people judged from
 // their first EvalPairs pairs (when the dataset has none, training runs its
 // full length on the last weights, and the summary says it was not
-// validated). cfg.ImageDim and cfg.TextDim are set from d.
+// validated). cfg.ImageDim and cfg.TextDim are set from d, and opts.Steps,
+// when zero, from StepsFor the training comparisons.
 func OnData(ctx context.Context, d *history.Data, cfg model.Config, opts Options, do DataOptions) (*Checkpoint, error) {
 	cfg.ImageDim = d.Emb.Dim
 	if len(d.Text) > 0 {
@@ -57,6 +68,9 @@ func OnData(ctx context.Context, d *history.Data, cfg model.Config, opts Options
 	s, err := history.NewSampler(d, do.Sampler)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Steps == 0 {
+		opts.Steps = StepsForData(d, do.Batch)
 	}
 	src := &EpisodeSource{S: s, D: d, Cfg: cfg, B: do.Batch, P: do.TargetPairs}
 	var validate ValidateFunc

@@ -46,13 +46,19 @@ type Options struct {
 	// Mode is ModeJoint (default), ModeTwoStage or ModeBase.
 	Mode string `json:"mode"`
 	// Steps is the most optimizer steps of joint training, or of stage 1.
-	// Default 300: on the default, harder and 20-group worlds, 300 joint
+	// Default: OnData sets StepsFor its training set, a fixed number of
+	// passes over the training comparisons (300 steps on the default
+	// world); Run without data uses 300. On the default, harder and
+	// 20-group worlds, 300 joint
 	// steps after the same base stage beat 700–800 in all four pairs
 	// measured (test accuracy +1.1 seen, +0.8 unseen on average; the
 	// cosine decay ends sooner), and early stopping keeps the best
 	// validation checkpoint either way (docs/BENCHMARKS.md, session 7).
 	// The full bench on the default world then gave 61.7 / 61.5 (seen /
-	// unseen, 3 seeds) against 60.6 / 60.6 with 800 (session 8).
+	// unseen, 3 seeds) against 60.6 / 60.6 with 800 (session 8). On a
+	// 3,000-person world (44,138 training comparisons, five times the
+	// default's) 300 steps underfit: 1,200 gave +1.0 / +1.3 on the true
+	// attributes and +0.4 / +0.4 on pixels-v3 (one seed each, session 11).
 	Steps int `json:"steps"`
 	// Stage2Steps is the most steps of stage 2 (two-stage only). Default
 	// Steps/2.
@@ -183,13 +189,39 @@ type EmbedderInfo struct {
 }
 
 // DefaultOptions returns Options with every default filled in, except
-// Stage2Steps and BaseSteps: they stay zero, so that they follow whatever
-// Steps the caller sets (Run fills them).
+// Steps, Stage2Steps and BaseSteps: they stay zero, so that Steps follows
+// the training data (OnData; Run alone fills 300) and the other two follow
+// whatever Steps is.
 func DefaultOptions() Options {
 	var o Options
 	o.fill()
-	o.Stage2Steps, o.BaseSteps = 0, 0
+	o.Steps, o.Stage2Steps, o.BaseSteps = 0, 0, 0
 	return o
+}
+
+// Bounds and rate of StepsFor.
+const (
+	minDefaultSteps = 300
+	maxDefaultSteps = 3000
+	// The default steps draw each training comparison as a history's
+	// target as many times on average as 300 steps of 64 do on the default
+	// world's 8,920 comparisons: passesNum/passesDen, about 2.15.
+	passesNum, passesDen = 300 * 64, 8920
+)
+
+// StepsFor is the default Steps for a training set of pairs decided
+// comparisons sampled batch histories per step: the same number of passes
+// over the comparisons as 300 steps of 64 make on the default world (about
+// 2.15), at least 300 and at most 3,000, so that a larger dataset is not
+// left underfit and a very large one does not train for hours on a CPU by
+// default (early stopping ends most runs sooner; --steps overrides).
+func StepsFor(pairs, batch int) int {
+	if pairs <= 0 || batch <= 0 {
+		return minDefaultSteps
+	}
+	d := int64(passesDen) * int64(batch)
+	n := (int64(pairs)*passesNum + d - 1) / d
+	return int(min(max(n, minDefaultSteps), maxDefaultSteps))
 }
 
 // fill replaces zero values by defaults.
@@ -201,7 +233,7 @@ func (o *Options) fill() {
 		o.Mode = ModeJoint
 	}
 	if o.Steps == 0 {
-		o.Steps = 300
+		o.Steps = minDefaultSteps
 	}
 	if o.Stage2Steps == 0 {
 		o.Stage2Steps = max(1, o.Steps/2)

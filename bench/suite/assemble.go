@@ -243,8 +243,8 @@ func (r *runner) protocolNotes() []string {
 				left = append(left, v.Name)
 			}
 		}
-		n = append(n, fmt.Sprintf("--quick: one seed for everything, %d training steps (the full bench: %d), and only the variants %s; left out: %s.",
-			o.Steps, DefaultSteps, strings.Join(o.Variants, ", "), strings.Join(left, ", ")))
+		n = append(n, fmt.Sprintf("--quick: one seed for everything, and only the variants %s; left out: %s.",
+			strings.Join(o.Variants, ", "), strings.Join(left, ", ")))
 	}
 	return n
 }

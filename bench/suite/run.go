@@ -36,18 +36,13 @@ import (
 	"palate/world"
 )
 
-// Step budgets: the most joint steps (stage-1 steps for two-stage) of
-// each palate run; its base stage may take up to 4× as many
-// (train.Options.BaseSteps) and usually stops earlier. Both are
-// train.DefaultOptions' 300: on the default, harder and 20-group worlds,
-// 300 joint steps after the same base stage beat 700–800 in all four
-// pairs measured (docs/BENCHMARKS.md, session 7), so the full bench reads
-// the model that `palate train` makes; it differs from --quick in seeds
-// and variants, not in steps.
-const (
-	DefaultSteps = 300
-	QuickSteps   = 300
-)
+// The step budget of each palate run (the most joint steps, or stage-1
+// steps for two-stage; its base stage may take up to 4× as many,
+// train.Options.BaseSteps, and usually stops earlier) is by default what
+// `palate train` takes on the same data, train.StepsForData: 300 on the
+// default world, more for more training comparisons. So the full bench
+// reads the model that `palate train` makes, and --quick differs from it
+// in seeds and variants, not in steps.
 
 // DefaultKs are the history lengths of the history curve.
 var DefaultKs = []int{0, 1, 2, 4, 8, 16, 32}
@@ -67,11 +62,11 @@ type Options struct {
 	// Seeds is how many seeds the full model and the seeded baselines run
 	// over [3; 1 with Quick]. Secondary variants run one seed.
 	Seeds int
-	// Quick runs a reduced bench: one seed, QuickVariants, QuickSteps.
+	// Quick runs a reduced bench: one seed, QuickVariants.
 	Quick bool
 	// Steps is the most optimizer steps of each palate training run (of
 	// stage 1 for two-stage, whose stage 2 takes half as many)
-	// [DefaultSteps; QuickSteps with Quick].
+	// [train.StepsForData of the data, 300 on the default world].
 	Steps int
 	// Variants names the palate variants to train (see Variants) [all;
 	// QuickVariants with Quick].
@@ -127,12 +122,6 @@ func (o *Options) fill() error {
 		o.Seeds = 3
 		if o.Quick {
 			o.Seeds = 1
-		}
-	}
-	if o.Steps <= 0 {
-		o.Steps = DefaultSteps
-		if o.Quick {
-			o.Steps = QuickSteps
 		}
 	}
 	if o.Variants == nil {
@@ -314,6 +303,9 @@ func (r *runner) load(ctx context.Context) error {
 	}
 	if r.d, err = history.LoadData(ds, emb, model.NewHashBOW(textDim)); err != nil {
 		return err
+	}
+	if o.Steps <= 0 {
+		o.Steps = train.StepsForData(r.d, o.Batch)
 	}
 	if slices.Contains(o.Variants, "truth-embedder") {
 		temb, err := dataset.ReadEmbeddings(o.Data, world.TruthEmbedder)

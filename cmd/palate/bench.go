@@ -35,9 +35,11 @@ them as JSON (--json), Markdown tables (--markdown) and SVG plots (--plots).
 
 The full bench took 35 minutes on 2 cores for the default 600-person
 world (2,117 s, docs/BENCHMARKS.md); palate's runs train --train-parallel
-at a time, each on one core. --quick trains only full, no-cp and k=0, with one seed and ` + fmt.Sprint(suite.QuickSteps) + `
-joint steps each (after a base stage of up to 4 times as many, shared by
-full and no-cp), in under 10 minutes. On a taste world read through pixels-v3 it
+at a time, each on one core. --quick trains only full, no-cp and k=0, with one seed, in under 10
+minutes on the default world (the base stage is shared by full and
+no-cp). Each palate run takes as many steps as palate train would on the
+data (300 joint steps on the default world, more for more training
+comparisons), after a base stage of up to 4 times as many. On a taste world read through pixels-v3 it
 also measures generation guidance (win rates of guided pictures, judged by
 the simulated people), guided by palate/full's first seed: 12 seen and 12
 unseen people with 2 prompts each with --quick. Progress goes to stderr.`,
@@ -45,9 +47,9 @@ unseen people with 2 prompts each with --quick. Progress goes to stderr.`,
 			data := fs.String("data", "", "dataset `directory` (a taste world for the ceilings)")
 			modelDir := fs.String("model", "", "checkpoint `directory` to evaluate as palate/full instead of training")
 			seeds := fs.Int("seeds", 0, "seeds for palate/full and the seeded baselines (0: 3, or 1 with --quick)")
-			quick := fs.Bool("quick", false, "reduced bench: one seed, variants full, no-cp and k=0, fewer steps")
+			quick := fs.Bool("quick", false, "reduced bench: one seed, variants full, no-cp and k=0")
 			embedder := fs.String("embedder", features.Name, "which embeddings of the dataset to read")
-			steps := fs.Int("steps", 0, fmt.Sprintf("most joint-stage steps per palate run, after a base stage of up to 4 times as many (0: %d, or %d with --quick)", suite.DefaultSteps, suite.QuickSteps))
+			steps := fs.Int("steps", 0, "most joint-stage steps per palate run, after a base stage of up to 4 times as many (0: as palate train, 300 on the default world)")
 			variants := fs.String("variants", "", "comma-separated palate variants to train (default: all, or full,no-cp,k=0 with --quick)")
 			jsonOut := fs.String("json", "", "write the report as JSON to this `file`")
 			mdOut := fs.String("markdown", "", "write the report as Markdown to this `file`")

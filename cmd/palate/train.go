@@ -41,7 +41,7 @@ share it, as the bench's do.`,
 			config := fs.String("config", "", "JSON `file` with model, train and data options")
 			embedder := fs.String("embedder", features.Name, "which embeddings of the dataset to train on")
 			textEmb := fs.String("text-embedder", model.HashBOWName, "prompt embedder: "+model.HashBOWName+" or onnx:TEXT.onnx (with its tokenizer.json)")
-			steps := fs.Int("steps", 0, "most steps of the stages that read histories; the base stage before them takes up to 4 times as many (train.base_steps) (0: the config's or the default)")
+			steps := fs.Int("steps", 0, "most steps of the stages that read histories; the base stage before them takes up to 4 times as many (train.base_steps) (0: the config's, else about 2 passes over the training comparisons: 300 on the default world)")
 			mode := fs.String("mode", "", "joint, two-stage or base (the base stage alone; default joint)")
 			seed := fs.Uint64("seed", 0, "random seed (0: the config's or 1)")
 			start := fs.String("start", "", "checkpoint `directory` of a --mode base run of the same model to begin from, instead of a base stage of its own")
