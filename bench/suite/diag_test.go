@@ -194,6 +194,20 @@ func ridgeOnHalf(X [][]float64, lam float64) func(y func(r int) float64) []float
 	}
 }
 
+// heldR2 is the R² of pred against y over rows.
+func heldR2(rows []int, pred, y func(r int) float64) float64 {
+	var m, ss, se float64
+	for _, r := range rows {
+		m += y(r)
+	}
+	m /= float64(len(rows))
+	for _, r := range rows {
+		ss += (y(r) - m) * (y(r) - m)
+		se += (y(r) - pred(r)) * (y(r) - pred(r))
+	}
+	return 1 - se/ss
+}
+
 // dimStats is the mean and standard deviation of each dimension of the
 // vectors (1 where a dimension is constant).
 func dimStats(emb *palate.Embeddings) (mean, sd []float64) {

@@ -5,32 +5,22 @@ package suite
 import (
 	"fmt"
 	"os"
+	"slices"
 	"testing"
 
 	"palate/world"
 )
 
-// heldR2 is the R² of pred against y over rows.
-func heldR2(rows []int, pred, y func(r int) float64) float64 {
-	var m, ss, se float64
-	for _, r := range rows {
-		m += y(r)
-	}
-	m /= float64(len(rows))
-	for _, r := range rows {
-		ss += (y(r) - m) * (y(r) - m)
-		se += (y(r) - pred(r)) * (y(r) - pred(r))
-	}
-	return 1 - se/ss
-}
-
 // TestDiagWithin asks whether what a linear probe misses of an attribute is
 // in the vectors but needs another attribute to read: it reads scale,
 // contrast, symmetry and clutter by ridge regression on every other image,
-// once for all images and once separately within each true subject, count
-// and backdrop kind (each judged on the held-out images of its own fit).
-// A higher R² within a kind means the attribute reads differently per kind,
-// an interaction a linear reader cannot use.
+// once for all images, once with a one-hot of the true subject, count or
+// backdrop kind beside the vectors (an offset per kind), and once
+// separately within each kind (offset and slopes; each judged on the
+// held-out images of its own fit). A higher R² with offsets means the
+// vectors read the kind too poorly; a higher one only within a kind means
+// the attribute reads with other slopes per kind, an interaction a linear
+// reader cannot use.
 //
 //	PALATE_DIAG_DATA=/tmp/wb2 PALATE_DIAG_EMBEDDER=pixels-v3 \
 //	  GOEXPERIMENT=simd go test -tags diag -count=1 -run TestDiagWithin -v ./bench/suite/
@@ -105,7 +95,17 @@ func TestDiagWithin(t *testing.T) {
 					}
 				}
 			}
-			line += fmt.Sprintf(", within %s %.3f", kd.name, heldR2(held, func(r int) float64 { return pred[r] }, tg.y))
+			// The same kinds as offsets only: the vectors and a one-hot of
+			// the true kind, one reader for all images.
+			Xk := make([][]float64, n)
+			for r := range n {
+				oh := make([]float64, 8)
+				oh[min(kd.key(attrs[r]), 7)] = 1
+				Xk[r] = append(slices.Clone(X[r]), oh...)
+			}
+			pk := ridgeOnHalf(Xk, 10)(tg.y)
+			line += fmt.Sprintf(", %s offsets %.3f, within %s %.3f", kd.name, heldR2(odd, func(r int) float64 { return pk[r] }, tg.y),
+				kd.name, heldR2(held, func(r int) float64 { return pred[r] }, tg.y))
 		}
 		t.Log(line)
 	}

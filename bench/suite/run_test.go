@@ -259,3 +259,21 @@ func TestBenchModel(t *testing.T) {
 		t.Error("a checkpoint trained on the truth embedding ran on the blank one")
 	}
 }
+
+// TestBenchStepsFollowData checks that a bench given no --steps trains each
+// palate run for the steps palate train would take on the same data.
+func TestBenchStepsFollowData(t *testing.T) {
+	dir, _ := testWorld(t)
+	for _, batch := range []int{8, 64} {
+		r := &runner{start: time.Now(), opt: Options{Data: dir, Embedder: world.TruthEmbedder, Quick: true, Batch: batch, Log: testLog{t}}}
+		if err := r.opt.fill(); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.load(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if want := train.StepsForData(r.d, batch); r.opt.Steps != want || want <= 0 {
+			t.Errorf("batch %d: the bench trains %d steps; palate train would take %d", batch, r.opt.Steps, want)
+		}
+	}
+}
