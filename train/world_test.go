@@ -11,6 +11,23 @@ import (
 	"palate/world/worldtest"
 )
 
+// smallWorld builds a taste world of users people in 4 groups with 16-pixel
+// pictures and no image files, and loads it with the truth embedding and
+// 16-float prompt vectors.
+func smallWorld(t *testing.T, users int, comparisons world.Range) *history.Data {
+	t.Helper()
+	c := world.DefaultConfig()
+	c.Users, c.Groups, c.ImageSize, c.Images = users, 4, 16, "none"
+	c.ComparisonsPerUser = comparisons
+	dir, _ := worldtest.Build(t, c, nil)
+	ds, emb := worldtest.Read(t, dir, world.TruthEmbedder)
+	d, err := history.LoadData(ds, emb, model.NewHashBOW(16))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 // TestLearnsTasteWorld trains briefly on a small taste world and checks
 // that the loss falls and that held-out pairwise accuracy clearly beats
 // chance (the world's global oracle is about 60%, its oracle about 80%).
@@ -18,15 +35,7 @@ func TestLearnsTasteWorld(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a model")
 	}
-	c := world.DefaultConfig()
-	c.Users, c.Groups, c.ImageSize, c.Images = 250, 4, 16, "none"
-	c.ComparisonsPerUser = world.Range{Min: 20, Max: 60}
-	dir, _ := worldtest.Build(t, c, nil)
-	ds, emb := worldtest.Read(t, dir, world.TruthEmbedder)
-	d, err := history.LoadData(ds, emb, model.NewHashBOW(16))
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := smallWorld(t, 250, world.Range{Min: 20, Max: 60})
 	cfg := model.DefaultConfig()
 	cfg.DModel, cfg.Layers, cfg.MaxHistory, cfg.PrefTokens, cfg.TextDim = 64, 1, 16, 4, 16
 	opts := DefaultOptions()
@@ -90,15 +99,7 @@ func TestDefaultStepsFollowData(t *testing.T) {
 		t.Errorf("DefaultOptions().Steps = %d; want 0 (follow the data)", got)
 	}
 
-	c := world.DefaultConfig()
-	c.Users, c.Groups, c.ImageSize, c.Images = 300, 4, 16, "none"
-	c.ComparisonsPerUser = world.Range{Min: 100, Max: 200}
-	dir, _ := worldtest.Build(t, c, nil)
-	ds, emb := worldtest.Read(t, dir, world.TruthEmbedder)
-	d, err := history.LoadData(ds, emb, model.NewHashBOW(16))
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := smallWorld(t, 300, world.Range{Min: 100, Max: 200})
 	pairs := 0
 	for _, u := range d.Parts(dataset.Train) {
 		pairs += len(u.Pairs)

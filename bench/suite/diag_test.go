@@ -504,6 +504,36 @@ func TestDiagCeilings(t *testing.T) {
 	}
 }
 
+// diagImages loads the images of PALATE_DIAG_DATA read through
+// PALATE_DIAG_EMBEDDER (skipping the test when either is unset): each
+// image's vector standardised per dimension, with a constant 1 last, and
+// its true attributes.
+func diagImages(t *testing.T) (X [][]float64, attrs []*world.Attrs) {
+	t.Helper()
+	dir, embName := os.Getenv("PALATE_DIAG_DATA"), os.Getenv("PALATE_DIAG_EMBEDDER")
+	if dir == "" || embName == "" {
+		t.Skip("set PALATE_DIAG_DATA and PALATE_DIAG_EMBEDDER")
+	}
+	emb := loadTestData(t, dir, embName).Emb
+	tr, err := LoadTruth(dir)
+	if err != nil || tr == nil {
+		t.Fatalf("%s is not a taste world: %v", dir, err)
+	}
+	mean, sd := dimStats(emb)
+	X, attrs = make([][]float64, len(emb.IDs)), make([]*world.Attrs, len(emb.IDs))
+	for r := range X {
+		x := make([]float64, emb.Dim, emb.Dim+1)
+		for i, v := range emb.Row(r) {
+			x[i] = (float64(v) - mean[i]) / sd[i]
+		}
+		X[r] = append(x, 1)
+		if attrs[r] = tr.Attrs[emb.IDs[r]]; attrs[r] == nil {
+			t.Fatalf("image %s has no truth", emb.IDs[r])
+		}
+	}
+	return X, attrs
+}
+
 // TestDiagProbe asks whether what a linear probe misses of an attribute is
 // in the vectors at all: the R² on every other image of a ridge probe of
 // each of world.AttrVector's dims, from the vectors alone and from the
@@ -511,19 +541,8 @@ func TestDiagCeilings(t *testing.T) {
 // non-linear expansion; if the attribute were there non-linearly, it would
 // read better through them).
 func TestDiagProbe(t *testing.T) {
-	dir, embName := os.Getenv("PALATE_DIAG_DATA"), os.Getenv("PALATE_DIAG_EMBEDDER")
-	if dir == "" || embName == "" {
-		t.Skip("set PALATE_DIAG_DATA and PALATE_DIAG_EMBEDDER")
-	}
-	d := loadTestData(t, dir, embName)
-	emb := d.Emb
-	tr, err := LoadTruth(dir)
-	if err != nil || tr == nil {
-		t.Fatalf("%s is not a taste world: %v", dir, err)
-	}
-	n, dim := len(emb.IDs), emb.Dim
-	// Standardised vectors, and a constant 1 last.
-	mean, sd := dimStats(emb)
+	X, attrs := diagImages(t)
+	n, dim := len(X), len(X[0])-1
 	const F = 1200
 	rng := rand.New(rand.NewPCG(3, 4))
 	W := make([][]float64, F)
@@ -534,23 +553,17 @@ func TestDiagProbe(t *testing.T) {
 		}
 		W[f][dim] = rng.NormFloat64() * 0.5
 	}
-	X, Z := make([][]float64, n), make([][]float64, n)
+	// The vectors beside F random ReLU features of them, and a constant 1.
+	Z := make([][]float64, n)
 	y := make([][]float64, n)
 	for r := range n {
-		x := make([]float64, dim, dim+1)
-		for i, v := range emb.Row(r) {
-			x[i] = (float64(v) - mean[i]) / sd[i]
-		}
+		x := X[r][:dim]
 		z := slices.Clone(x)
 		for f := range F {
 			z = append(z, max(0, dot(W[f][:dim], x)+W[f][dim]))
 		}
-		X[r], Z[r] = append(x, 1), append(z, 1)
-		a := tr.Attrs[emb.IDs[r]]
-		if a == nil {
-			t.Fatalf("image %s has no truth", emb.IDs[r])
-		}
-		for _, v := range world.AttrVector(a) {
+		Z[r] = append(z, 1)
+		for _, v := range world.AttrVector(attrs[r]) {
 			y[r] = append(y[r], float64(v))
 		}
 	}

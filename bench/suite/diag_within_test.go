@@ -4,7 +4,6 @@ package suite
 
 import (
 	"fmt"
-	"os"
 	"slices"
 	"testing"
 
@@ -25,30 +24,8 @@ import (
 //	PALATE_DIAG_DATA=/tmp/wb2 PALATE_DIAG_EMBEDDER=pixels-v3 \
 //	  GOEXPERIMENT=simd go test -tags diag -count=1 -run TestDiagWithin -v ./bench/suite/
 func TestDiagWithin(t *testing.T) {
-	dir, embName := os.Getenv("PALATE_DIAG_DATA"), os.Getenv("PALATE_DIAG_EMBEDDER")
-	if dir == "" || embName == "" {
-		t.Skip("set PALATE_DIAG_DATA and PALATE_DIAG_EMBEDDER")
-	}
-	d := loadTestData(t, dir, embName)
-	emb := d.Emb
-	tr, err := LoadTruth(dir)
-	if err != nil || tr == nil {
-		t.Fatalf("%s is not a taste world: %v", dir, err)
-	}
-	n, dim := len(emb.IDs), emb.Dim
-	mean, sd := dimStats(emb)
-	X := make([][]float64, n)
-	attrs := make([]*world.Attrs, n)
-	for r := range n {
-		x := make([]float64, dim, dim+1)
-		for i, v := range emb.Row(r) {
-			x[i] = (float64(v) - mean[i]) / sd[i]
-		}
-		X[r] = append(x, 1)
-		if attrs[r] = tr.Attrs[emb.IDs[r]]; attrs[r] == nil {
-			t.Fatalf("image %s has no truth", emb.IDs[r])
-		}
-	}
+	X, attrs := diagImages(t)
+	n := len(X)
 	targets := []struct {
 		name string
 		y    func(r int) float64
