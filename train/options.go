@@ -58,8 +58,8 @@ type Options struct {
 	// unseen, 3 seeds) against 60.6 / 60.6 with 800 (session 8). On a
 	// 3,000-person world (44,138 training comparisons, five times the
 	// default's) 300 steps underfit: 1,200 gave +1.0 / +1.3 on the true
-	// attributes and +0.4 / +0.4 on pixels-v3, and StepsFor's 1,485 gave
-	// +1.2 / +1.6 on pixels-v3 (one seed each, session 11).
+	// attributes and +0.4 / +0.4 on pixels-v3 (one seed each), and
+	// StepsFor's 1,485 +0.4 / +1.0 on pixels-v3 (two seeds; session 11).
 	Steps int `json:"steps"`
 	// Stage2Steps is the most steps of stage 2 (two-stage only). Default
 	// Steps/2.
