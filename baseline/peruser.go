@@ -7,6 +7,7 @@ import (
 	"palate"
 	"palate/dataset"
 	"palate/history"
+	"palate/internal/linalg"
 )
 
 // PerUserLinearOptions shapes the per-user logistic regression. Zero values
@@ -342,7 +343,7 @@ func (ex *examples) fit(lambda float64) []float64 {
 			}
 			a[i*n+i] += 2 * lambda
 		}
-		if !solve(a, rhs, n) {
+		if !linalg.Solve(a, rhs, n) {
 			break
 		}
 		step, improved := 1.0, false

@@ -12,6 +12,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"palate/internal/linalg"
 )
 
 // TestDiagScaleFromSizes fits Scale by least squares on every other one of
@@ -70,7 +72,10 @@ func TestDiagScaleFromSizes(t *testing.T) {
 	for p := range D {
 		g[p*D+p] += 1e-6
 	}
-	w := solve(g, b, D)
+	if !linalg.Solve(g, b, D) {
+		t.Fatal("singular normal equations")
+	}
+	w := b
 	var m, ss, se, c float64
 	for i := 1; i < N; i += 2 {
 		m += ys[i]
@@ -86,39 +91,4 @@ func TestDiagScaleFromSizes(t *testing.T) {
 		se += (ys[i] - p) * (ys[i] - p)
 	}
 	t.Logf("R² of scale from drawn radii, count, symmetry: %.3f", 1-se/ss)
-}
-
-// solve solves the n×n system a·x = b by Gaussian elimination with partial
-// pivoting.
-func solve(a, b []float64, n int) []float64 {
-	a = append([]float64(nil), a...)
-	b = append([]float64(nil), b...)
-	for c := range n {
-		p := c
-		for r := c + 1; r < n; r++ {
-			if math.Abs(a[r*n+c]) > math.Abs(a[p*n+c]) {
-				p = r
-			}
-		}
-		for k := range n {
-			a[c*n+k], a[p*n+k] = a[p*n+k], a[c*n+k]
-		}
-		b[c], b[p] = b[p], b[c]
-		for r := c + 1; r < n; r++ {
-			f := a[r*n+c] / a[c*n+c]
-			for k := c; k < n; k++ {
-				a[r*n+k] -= f * a[c*n+k]
-			}
-			b[r] -= f * b[c]
-		}
-	}
-	x := make([]float64, n)
-	for r := n - 1; r >= 0; r-- {
-		s := b[r]
-		for k := r + 1; k < n; k++ {
-			s -= a[r*n+k] * x[k]
-		}
-		x[r] = s / a[r*n+r]
-	}
-	return x
 }

@@ -1,11 +1,12 @@
-package baseline
+// Package linalg holds the small dense linear algebra palate's fits need.
+package linalg
 
 import "math"
 
-// solve solves the n×n system a·x = b in place by Gaussian elimination with
+// Solve solves the n×n system a·x = b in place by Gaussian elimination with
 // partial pivoting (a is row-major and destroyed; b becomes x). It reports
 // false for a numerically singular system.
-func solve(a []float64, b []float64, n int) bool {
+func Solve(a []float64, b []float64, n int) bool {
 	for c := 0; c < n; c++ {
 		p := c
 		for r := c + 1; r < n; r++ {
