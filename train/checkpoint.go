@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"palate"
+	"palate/internal/symlink"
 	"palate/model"
 )
 
@@ -131,10 +132,16 @@ func Save(dir string, ck *Checkpoint) error { return save(dir, ck, nil) }
 // dir does not exist, is an empty directory or holds a checkpoint (a
 // manifest, even one whose files are damaged: a save replaces it whole);
 // ECONFLICT naming dir when it is a file or a directory holding other
-// things, which a save would delete. Callers that train for long check it
-// before they start.
+// things, which a save would delete. A symbolic link at dir is followed
+// (Save writes where it points and keeps the link), a dangling one too.
+// Callers that train for long check it before they start.
 func CheckOutDir(dir string) error {
-	dir = filepath.Clean(dir) // "notes.txt/" is the file notes.txt
+	// "notes.txt/" is the file notes.txt; a link is followed, so a save
+	// writes where it points.
+	dir, err := symlink.Resolve(dir)
+	if err != nil {
+		return err
+	}
 	st, err := os.Stat(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -165,7 +172,9 @@ func save(dir string, ck *Checkpoint, hook saveHook) (err error) {
 	if err := ck.Validate(); err != nil {
 		return err
 	}
-	dir = filepath.Clean(dir)
+	if dir, err = symlink.Resolve(dir); err != nil {
+		return err
+	}
 	if err := CheckOutDir(dir); err != nil {
 		return err
 	}

@@ -228,6 +228,39 @@ func TestCheckpointOutDir(t *testing.T) {
 			t.Errorf("Save(%s) again: %v", dir, err)
 		}
 	}
+	// Links at the out path are followed and kept: to an empty directory,
+	// dangling (the save creates its target), and to data, which is
+	// refused like the data itself.
+	target, dangling := filepath.Join(root, "target"), filepath.Join(root, "later", "ck")
+	if err := os.Mkdir(target, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for link, to := range map[string]string{"to-empty": target, "dangling": dangling, "to-data": other} {
+		if err := os.Symlink(to, filepath.Join(root, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, link := range []string{"to-empty", "dangling"} {
+		link := filepath.Join(root, link)
+		if err := Save(link, ck); err != nil {
+			t.Errorf("Save(%s): %v", link, err)
+			continue
+		}
+		if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("%s is no longer a link after the save: %v", link, err)
+		}
+		if _, err := Load(link); err != nil {
+			t.Errorf("Load(%s): %v", link, err)
+		}
+	}
+	for _, dir := range []string{target, dangling} {
+		if _, err := os.Stat(filepath.Join(dir, ManifestFile)); err != nil {
+			t.Errorf("the save did not land at the link's target %s: %v", dir, err)
+		}
+	}
+	if err := Save(filepath.Join(root, "to-data"), ck); palate.ErrorCode(err) != palate.ECONFLICT {
+		t.Errorf("Save through a link to data = %v, want ECONFLICT", err)
+	}
 }
 
 func TestCheckpointEmbedderMismatch(t *testing.T) {

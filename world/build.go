@@ -17,6 +17,7 @@ import (
 
 	"palate"
 	"palate/dataset"
+	"palate/internal/symlink"
 )
 
 // Truth file names, beside the dataset files. Tools that learn never read
@@ -84,15 +85,20 @@ type built struct {
 // a pixel embedder can run later) and saving PNGs when Images is "png".
 // People are made in parallel and written in order, a bounded number at a
 // time, so memory stays flat however large the world. dir must not exist or
-// be empty; the world is built beside it and renamed into place, so an
-// interrupted build never leaves a half world at dir.
+// be empty; a symbolic link at dir is followed (a dangling one too), so the
+// world lands where it points. The world is built beside it and renamed
+// into place, so an interrupted build never leaves a half world at dir.
 func (w *World) Build(ctx context.Context, dir string, emb palate.Embedder, progress Progress) (*Summary, error) {
 	start := time.Now()
 	cfg := &w.Config
 	if emb == nil && cfg.Images == "none" {
 		return nil, palate.Errorf(palate.EINVALID, "world: images \"none\" needs an embedder, or nothing of the pictures would be kept")
 	}
-	if st, err := os.Stat(filepath.Clean(dir)); err == nil {
+	dir, err := symlink.Resolve(dir) // build where a link points, keeping it
+	if err != nil {
+		return nil, err
+	}
+	if st, err := os.Stat(dir); err == nil {
 		if !st.IsDir() {
 			return nil, palate.Errorf(palate.ECONFLICT, "world: %s is a file; choose a new directory", dir)
 		}
@@ -106,7 +112,7 @@ func (w *World) Build(ctx context.Context, dir string, emb palate.Embedder, prog
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, palate.Errorf(palate.EINTERNAL, "world: %w", err)
 	}
-	tmp := filepath.Clean(dir) + fmt.Sprintf(".partial-%d", os.Getpid())
+	tmp := dir + fmt.Sprintf(".partial-%d", os.Getpid())
 	if err := os.RemoveAll(tmp); err != nil {
 		return nil, err
 	}

@@ -129,3 +129,39 @@ func TestBuildRefuses(t *testing.T) {
 		t.Fatalf("cancelled build left %s", dst)
 	}
 }
+
+// TestBuildThroughLink checks that a symbolic link as the destination is
+// followed and kept, whether it points to an empty directory or nowhere
+// yet, and that a link to a non-empty directory is refused like it.
+func TestBuildThroughLink(t *testing.T) {
+	root := t.TempDir()
+	empty, later, full := filepath.Join(root, "empty"), filepath.Join(root, "later"), filepath.Join(root, "full")
+	for _, d := range []string{empty, full} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(full, "keep"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, to := range []string{empty, later} {
+		link := to + "-link"
+		if err := os.Symlink(to, link); err != nil {
+			t.Fatal(err)
+		}
+		buildTiny(t, tinyConfig(), link, meanColour{})
+		if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("%s is no longer a link: %v", link, err)
+		}
+		if _, err := os.Stat(filepath.Join(to, "world.json")); err != nil {
+			t.Errorf("the world did not land at %s: %v", to, err)
+		}
+	}
+	if err := os.Symlink(full, full+"-link"); err != nil {
+		t.Fatal(err)
+	}
+	w, _ := New(tinyConfig())
+	if _, err := w.Build(context.Background(), full+"-link", meanColour{}, nil); palate.ErrorCode(err) != palate.ECONFLICT {
+		t.Errorf("building through a link to a non-empty directory: %v; want a conflict", err)
+	}
+}

@@ -64,8 +64,8 @@ unseen people with 2 prompts each with --quick. Progress goes to stderr.`,
 				if *jsonOut == "" && *mdOut == "" {
 					return usagef("give --json or --markdown (or both), or nothing would be kept")
 				}
-				if err := atLeast(flagMin{"seeds", *seeds, 0}, flagMin{"steps", *steps, 0}, flagMin{"guidance-people", *guidePeople, -1},
-					flagMin{"train-parallel", *trainPar, 0}, flagMin{"guidance-prompts", *guidePrompts, 0}); err != nil {
+				if err := atLeast(flagMin{"seeds", int64(*seeds), 0}, flagMin{"steps", int64(*steps), 0}, flagMin{"guidance-people", int64(*guidePeople), -1},
+					flagMin{"train-parallel", int64(*trainPar), 0}, flagMin{"guidance-prompts", int64(*guidePrompts), 0}); err != nil {
 					return err
 				}
 				// A full bench runs for half an hour: an output that cannot

@@ -45,7 +45,7 @@ seconds with the trained model. Ctrl-C stops the server.`,
 			bench := fs.String("bench", "", "bench report `file` (palate bench --json) to show in the model panel")
 			maxComp := fs.Int("comparisons", 0, "most comparisons per person (0: the world's default); small for quick tests")
 			return func(ctx context.Context, env *Env) error {
-				if err := atLeast(flagMin{"steps", *steps, 1}, flagMin{"comparisons", *maxComp, 0}); err != nil {
+				if err := atLeast(flagMin{"steps", int64(*steps), 1}, flagMin{"comparisons", int64(*maxComp), 0}); err != nil {
 					return err
 				}
 				start := time.Now()

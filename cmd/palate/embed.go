@@ -38,7 +38,7 @@ name.`,
 				if *data == "" {
 					return usagef("--data is required")
 				}
-				if err := atLeast(flagMin{"workers", *workers, 1}); err != nil {
+				if err := atLeast(flagMin{"workers", int64(*workers), 1}); err != nil {
 					return err
 				}
 				if *onnxConfig != "" && !strings.HasPrefix(*name, onnxPrefix) {

@@ -71,7 +71,7 @@ the win-rate table to --json and --markdown.`,
 			jsonOut := fs.String("json", "", "--measure: write the report as JSON to this `file`")
 			mdOut := fs.String("markdown", "", "--measure: write the table as Markdown to this `file`")
 			return func(ctx context.Context, env *Env) error {
-				if err := atLeast(flagMin{"n", *n, 1}, flagMin{"people", *people, 0}, flagMin{"prompts", *prompts, 0}, flagMin{"k", *k, 0}); err != nil {
+				if err := atLeast(flagMin{"n", int64(*n), 1}, flagMin{"people", int64(*people), 0}, flagMin{"prompts", int64(*prompts), 0}, flagMin{"k", int64(*k), 0}); err != nil {
 					return err
 				}
 				if *measure {

@@ -52,7 +52,7 @@ that server; every run stops by itself.`,
 				if *dur <= 0 || *dur > 10*time.Minute {
 					return usagef("--duration %s: want more than 0 and at most 10m", *dur)
 				}
-				if err := atLeast(flagMin{"max-computations", *maxComp, 0}); err != nil {
+				if err := atLeast(flagMin{"max-computations", int64(*maxComp), 0}); err != nil {
 					return err
 				}
 				if *cands < 1 || *images < *cands || *images < 2 || *hist < 1 {

@@ -121,7 +121,7 @@ func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(fo
 // flagMin is a numeric flag's name, value and least allowed value.
 type flagMin struct {
 	name     string
-	val, min int
+	val, min int64
 }
 
 // atLeast returns a usage error naming the first flag below its least

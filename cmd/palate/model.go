@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"palate"
 	"palate/modelpub"
 )
 
@@ -44,7 +45,14 @@ model the latest again.`,
 					return err
 				}
 				defer st.Close()
-				if latest, err := st.LatestModel(ctx); err == nil && latest.Version == rec.Version {
+				// The latest model is read before publishing, so that
+				// publishing it again is a no-op, and after, because
+				// PublishModel keeps a version the store already has.
+				latest, err := latestModel(ctx, st, *db)
+				if err != nil {
+					return err
+				}
+				if latest != nil && latest.Version == rec.Version {
 					fmt.Fprintf(env.Stdout, "model %s is already the latest published at %s (since %s): nothing to do\n",
 						rec.Version, redact(*db), latest.Published.Format(time.RFC3339))
 					return nil
@@ -52,7 +60,10 @@ model the latest again.`,
 				if err := st.PublishModel(ctx, rec); err != nil {
 					return err
 				}
-				if latest, err := st.LatestModel(ctx); err == nil && latest.Version != rec.Version {
+				if latest, err = latestModel(ctx, st, *db); err != nil {
+					return fmt.Errorf("model %s was published, but reading the latest back failed: %w", rec.Version, err)
+				}
+				if latest != nil && latest.Version != rec.Version {
 					// PublishModel keeps a version it already has: publishing
 					// an older model again does not make it the latest.
 					fmt.Fprintf(env.Stdout, "model %s was already published at %s (%s) and is not the latest, %s is; publishing it again does not roll back (servers keep %s)\n",
@@ -67,4 +78,17 @@ model the latest again.`,
 			}
 		},
 	})
+}
+
+// latestModel is the store's latest published model, nil when none is; any
+// other failure to read it is an error naming the store.
+func latestModel(ctx context.Context, st palate.Store, db string) (*palate.ModelRecord, error) {
+	latest, err := st.LatestModel(ctx)
+	if palate.ErrorCode(err) == palate.ENOTFOUND {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the latest model at %s: %w", redact(db), err)
+	}
+	return latest, nil
 }

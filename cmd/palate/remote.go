@@ -26,7 +26,7 @@ PALATE_READ_KEY).`,
 				if *user == "" {
 					return usagef("--user is required")
 				}
-				if err := atLeast(flagMin{"n", *n, 1}); err != nil {
+				if err := atLeast(flagMin{"n", int64(*n), 1}); err != nil {
 					return err
 				}
 				c, err := newClient(*srv)

@@ -103,7 +103,7 @@ its store instead.`,
 			srv := fs.String("server", "", "palate server `URL` to ask instead of --model and --data")
 			textEmb := fs.String("text-embedder", "", textEmbedderUsage)
 			return func(ctx context.Context, env *Env) error {
-				if err := atLeast(flagMin{"n", *n, 1}); err != nil {
+				if err := atLeast(flagMin{"n", int64(*n), 1}); err != nil {
 					return err
 				}
 				if *srv != "" {

@@ -47,20 +47,13 @@ Ctrl-C stops it after the requests in flight.`,
 			bench := fs.String("bench", "", "bench report `file` (palate bench --json) shown by GET /v1/model")
 			embName := fs.String("embedder", features.Name, "embedder `name` for uploaded and generated pictures (pixels-v3, pixels-v2, pixels-v1 or onnx:MODEL.onnx): the one the model was trained on")
 			return func(ctx context.Context, env *Env) error {
-				if err := atLeast(flagMin{"cache-users", *cacheUsers, 1}, flagMin{"max-candidates", *maxCands, 1}, flagMin{"max-batch", *maxBatch, 1},
-					flagMin{"max-image-pixels", *maxPixels, 1}, flagMin{"max-computations", *maxComp, 1}); err != nil {
+				if err := atLeast(flagMin{"cache-users", int64(*cacheUsers), 1}, flagMin{"max-candidates", int64(*maxCands), 1}, flagMin{"max-batch", int64(*maxBatch), 1},
+					flagMin{"max-image-pixels", int64(*maxPixels), 1}, flagMin{"max-computations", int64(*maxComp), 1},
+					flagMin{"max-body", *maxBody, 1}, flagMin{"max-image-bytes", *maxImage, 1}); err != nil {
 					return err
 				}
 				if *timeout <= 0 {
 					return usagef("--timeout %s: want more than 0", *timeout)
-				}
-				for _, f := range []struct {
-					name string
-					v    int64
-				}{{"max-body", *maxBody}, {"max-image-bytes", *maxImage}} {
-					if f.v < 1 {
-						return usagef("--%s %d: want a whole number >= 1", f.name, f.v)
-					}
 				}
 				emb, err := embedderFor(*embName, false)
 				if err != nil {

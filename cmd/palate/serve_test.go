@@ -11,9 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"palate"
 	"palate/api"
 	"palate/features"
 	"palate/internal/testmodel"
+	"palate/memstore"
 )
 
 // syncBuffer is a bytes.Buffer safe to write from the command's goroutine
@@ -186,5 +188,28 @@ func TestLoadtest(t *testing.T) {
 	}
 	if code, _, stderr := run(t, "loadtest", "--clients", "0"); code != 2 || !strings.Contains(stderr, "--clients") {
 		t.Fatalf("bad --clients: %d %s", code, stderr)
+	}
+}
+
+// brokenLatest is a store whose LatestModel fails with a code other than
+// not_found.
+type brokenLatest struct{ palate.Store }
+
+func (brokenLatest) LatestModel(context.Context) (*palate.ModelRecord, error) {
+	return nil, palate.Errorf(palate.EUNAVAILABLE, "connection reset")
+}
+
+// TestLatestModel checks that publish reads "no model yet" as nothing and
+// any other failure as an error naming the store, rather than publishing
+// past it.
+func TestLatestModel(t *testing.T) {
+	ctx := context.Background()
+	st := memstore.New()
+	if m, err := latestModel(ctx, st, "mem:"); m != nil || err != nil {
+		t.Fatalf("empty store: %v, %v; want nil, nil", m, err)
+	}
+	_, err := latestModel(ctx, brokenLatest{st}, "mem:")
+	if palate.ErrorCode(err) != palate.EUNAVAILABLE || !strings.Contains(err.Error(), "reading the latest model at mem:") {
+		t.Fatalf("failing store: %v; want unavailable naming the store", err)
 	}
 }

@@ -49,7 +49,7 @@ share it, as the bench's do.`,
 				if *data == "" || *out == "" {
 					return usagef("--data and --out are required")
 				}
-				if err := atLeast(flagMin{"steps", *steps, 0}); err != nil {
+				if err := atLeast(flagMin{"steps", int64(*steps), 0}); err != nil {
 					return err
 				}
 				tc, err := readTrainConfig(*config)

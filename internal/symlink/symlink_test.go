@@ -1,0 +1,41 @@
+package symlink
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"palate"
+)
+
+func TestResolve(t *testing.T) {
+	dir := t.TempDir()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.Mkdir(filepath.Join(dir, "real"), 0o755))
+	must(os.Symlink(filepath.Join(dir, "real"), filepath.Join(dir, "abs")))
+	must(os.Symlink("abs", filepath.Join(dir, "chain")))            // relative, to another link
+	must(os.Symlink("nowhere/out", filepath.Join(dir, "dangling"))) // relative, target missing
+	must(os.Symlink("loop2", filepath.Join(dir, "loop1")))
+	must(os.Symlink("loop1", filepath.Join(dir, "loop2")))
+	for in, want := range map[string]string{
+		"real":     "real",
+		"missing":  "missing",
+		"abs":      "real",
+		"chain":    "real",
+		"dangling": "nowhere/out",
+		"real/":    "real",
+	} {
+		got, err := Resolve(filepath.Join(dir, in))
+		if err != nil || got != filepath.Join(dir, want) {
+			t.Errorf("Resolve(%s) = %q, %v; want %q", in, got, err, filepath.Join(dir, want))
+		}
+	}
+	if _, err := Resolve(filepath.Join(dir, "loop1")); palate.ErrorCode(err) != palate.EINVALID {
+		t.Errorf("a loop of links: %v; want invalid", err)
+	}
+}
