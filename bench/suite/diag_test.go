@@ -15,7 +15,9 @@
 // with PALATE_DIAG_MEAN=1 the same for the people's mean utility, the
 // shared part of taste that a non-personal scorer can learn. TestDiagProbe
 // (-run TestDiagProbe) prints how well each attribute reads from the
-// vectors, linearly and through a random non-linear expansion of them.
+// vectors, linearly and through a random non-linear expansion of them;
+// diag_mlp_test.go what a trained network reads when told the answer, and
+// how the non-personal scorer does with other settings.
 //
 // docs/BENCHMARKS.md records what it printed and why it matters.
 
@@ -510,11 +512,19 @@ func TestDiagCeilings(t *testing.T) {
 // its true attributes.
 func diagImages(t *testing.T) (X [][]float64, attrs []*world.Attrs) {
 	t.Helper()
+	_, _, X, attrs = diagWorld(t)
+	return X, attrs
+}
+
+// diagWorld is diagImages with the dataset and the world's truth.
+func diagWorld(t *testing.T) (d *history.Data, tr *Truth, X [][]float64, attrs []*world.Attrs) {
+	t.Helper()
 	dir, embName := os.Getenv("PALATE_DIAG_DATA"), os.Getenv("PALATE_DIAG_EMBEDDER")
 	if dir == "" || embName == "" {
 		t.Skip("set PALATE_DIAG_DATA and PALATE_DIAG_EMBEDDER")
 	}
-	emb := loadTestData(t, dir, embName).Emb
+	d = loadTestData(t, dir, embName)
+	emb := d.Emb
 	tr, err := LoadTruth(dir)
 	if err != nil || tr == nil {
 		t.Fatalf("%s is not a taste world: %v", dir, err)
@@ -531,7 +541,7 @@ func diagImages(t *testing.T) (X [][]float64, attrs []*world.Attrs) {
 			t.Fatalf("image %s has no truth", emb.IDs[r])
 		}
 	}
-	return X, attrs
+	return d, tr, X, attrs
 }
 
 // TestDiagProbe asks whether what a linear probe misses of an attribute is
