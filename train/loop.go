@@ -319,7 +319,9 @@ func Run(ctx context.Context, cfg model.Config, opts Options, src Source, valida
 		}
 		sinceBest := 0
 		stopStage := false
+		done := 0
 		for step := 0; step < plan.steps && !stopStage; step++ {
+			done = step + 1
 			if err := ctx.Err(); err != nil {
 				return finish(StopCanceled, err)
 			}
@@ -369,6 +371,7 @@ func Run(ctx context.Context, cfg model.Config, opts Options, src Source, valida
 				}
 			}
 		}
+		prog.stageEnd(plan.steps - done)
 		// The next stage starts from this stage's best weights.
 		if best != nil {
 			if err := tr.SetWeights(best); err != nil {

@@ -15,14 +15,15 @@ import (
 // to Options.OnStep.
 type StepInfo struct {
 	Stage Stage
-	// Step counts the steps done, of TotalSteps planned (early stopping
-	// may end the run sooner).
+	// Step counts the steps done, of TotalSteps planned; when early
+	// stopping ends a stage sooner, TotalSteps shrinks by the steps it
+	// skipped.
 	Step, TotalSteps int
 	// Loss and Accuracy are the moving averages of the training loss and
 	// pairwise accuracy.
 	Loss, Accuracy float64
-	// ValAccuracy is the last validation's pairwise accuracy, when
-	// Validated.
+	// ValAccuracy is the current stage's last validation accuracy, when
+	// Validated (false until the stage's first validation).
 	ValAccuracy float64
 	Validated   bool
 	// EpisodesPerSecond is the mean throughput since the start.
@@ -108,6 +109,28 @@ func (p *progress) val(acc float64) {
 		p.onStep(p.info)
 	}
 	p.mu.Unlock()
+}
+
+// stageEnd closes a stage that ran skipped steps short of its plan (early
+// stopping): the planned total shrinks by them, so that progress reaches
+// its end, and the stage's validation accuracy is no longer shown beside
+// the next stage's steps, which minimise another loss. OnStep hears of a
+// shrunk total at once.
+func (p *progress) stageEnd(skipped int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.total -= skipped
+	p.info.TotalSteps = p.total
+	p.hasVal, p.info.Validated, p.info.ValAccuracy = false, false, 0
+	if skipped == 0 {
+		return
+	}
+	if p.onStep != nil {
+		p.onStep(p.info)
+	}
+	if p.bar != nil {
+		p.bar.ChangeMax(p.total)
+	}
 }
 
 // event prints a line that stays, above the bar if there is one.

@@ -403,6 +403,41 @@ func TestOnStep(t *testing.T) {
 	}
 }
 
+// When early stopping ends stages sooner, the planned total shrinks to
+// what ran, and a stage's validation is not reported beside the next
+// stage's steps.
+func TestOnStepAcrossStages(t *testing.T) {
+	cfg := synthConfig()
+	w := newSynthWorld(cfg, 20, 1)
+	opts := quietOptions()
+	// No validation can beat the one before by a whole 1: each stage
+	// stops at its second validation, step 2.
+	opts.Steps, opts.BaseSteps, opts.EvalEvery, opts.Patience, opts.MinDelta = 6, 8, 1, 1, 1
+	var seen []StepInfo
+	opts.OnStep = func(i StepInfo) { seen = append(seen, i) }
+	ck, err := Run(context.Background(), cfg, opts, w.source(4, 0, 20, 1), ValidateOn(w.fixedBatches(1, 4, 0, 20, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ck.Summary.StageSteps; got[StageBase] != 2 || got[StageJoint] != 2 {
+		t.Fatalf("stage steps %v; want 2 and 2", got)
+	}
+	if seen[0].TotalSteps != 14 {
+		t.Errorf("first call plans %d steps, want 14", seen[0].TotalSteps)
+	}
+	if last := seen[len(seen)-1]; last.TotalSteps != ck.Summary.Steps || last.Step != 4 {
+		t.Errorf("last call: step %d of %d; the run took %d", last.Step, last.TotalSteps, ck.Summary.Steps)
+	}
+	for _, i := range seen {
+		if i.Stage == StageJoint {
+			if i.Validated || i.TotalSteps != 8 {
+				t.Errorf("first joint call %+v: want no validation yet, 8 steps planned", i)
+			}
+			break
+		}
+	}
+}
+
 func b2i(b bool) int {
 	if b {
 		return 1

@@ -157,7 +157,12 @@ func TestTrainFromBase(t *testing.T) {
 	}
 	code, _, errOut = run(t, "train", "--data", dir, "--out", filepath.Join(tmp, "again"), "--config", write("d.json", ""),
 		"--steps", "4", "--start", filepath.Join(tmp, "noCP"))
-	if code == 0 || !strings.Contains(errOut, "base-mode") {
+	if code != 2 || !strings.Contains(errOut, "noCP holds a joint checkpoint") {
 		t.Errorf("a joint checkpoint as the start: exit %d, %s", code, errOut)
+	}
+	// Training over a checkpoint says what it replaces.
+	code, _, errOut = run(t, "train", "--data", dir, "--out", base, "--config", write("a.json", ""), "--mode", "base")
+	if code != 0 || !strings.Contains(errOut, "--out "+base+" holds a checkpoint (pixels-v3, 6 steps") {
+		t.Errorf("training over a checkpoint: exit %d, %s", code, errOut)
 	}
 }

@@ -194,6 +194,9 @@ func TestONNXEndToEnd(t *testing.T) {
 	if code, _, errOut := run(t, "score", "--model", ck, "--data", dir, "--user", comp.User, "--images", "x"); code != 1 || !strings.Contains(errOut, `"x"`) {
 		t.Fatalf("score of an unknown image: exit %d, %s", code, errOut)
 	}
+	if code, _, errOut := run(t, "score", "--model", ck, "--data", dir, "--user", comp.User, "--images", comp.Image0+",,"+comp.Image1); code != 2 || !strings.Contains(errOut, "id 2 of 3 is empty") {
+		t.Fatalf("score with an empty id: exit %d, %s", code, errOut)
+	}
 	code, _, errOut = run(t, "embed", "--data", dir, "--embedder", "onnx:"+filepath.Join(mdir, "missing.onnx"))
 	if code != 1 || !strings.Contains(errOut, "missing.onnx does not exist") {
 		t.Fatalf("embed with a missing model: exit %d, %s", code, errOut)

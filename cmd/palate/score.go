@@ -50,10 +50,15 @@ not needed. The key comes from PALATE_KEY (or PALATE_READ_KEY).`,
 				}
 				var rows []int32
 				ids := strings.Split(*images, ",")
-				for _, id := range ids {
-					r, ok := hd.Row(strings.TrimSpace(id))
+				for i, id := range ids {
+					id = strings.TrimSpace(id)
+					if id == "" {
+						return usagef("--images: id %d of %d is empty (a comma too many?)", i+1, len(ids))
+					}
+					r, ok := hd.Row(id)
 					if !ok {
-						return palate.Errorf(palate.ENOTFOUND, "--images: image %q has no %s embedding in %s", id, hd.Emb.Embedder, *data)
+						return palate.Errorf(palate.ENOTFOUND, "--images: image %q is not among the %d images with a %s embedding in %s (ids there look like %q)",
+							id, len(hd.Emb.IDs), hd.Emb.Embedder, *data, hd.Emb.IDs[0])
 					}
 					rows = append(rows, r)
 				}

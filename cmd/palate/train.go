@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"palate"
 	"palate/dataset"
@@ -69,6 +70,18 @@ share it, as the bench's do.`,
 					if tc.Train.Start, err = train.Load(*start); err != nil {
 						return fmt.Errorf("--start: %w", err)
 					}
+					if m := tc.Train.Start.Summary.Mode; m != train.ModeBase {
+						return usagef("--start %s holds a %s checkpoint; want one from palate train --mode base", *start, m)
+					}
+				}
+				if err := train.CheckOutDir(*out); err != nil {
+					return err
+				}
+				if old, err := train.Load(*out); err == nil {
+					fmt.Fprintf(env.Stderr, "train: --out %s holds a checkpoint (%s, %d steps, trained %s); this run replaces it when it saves\n",
+						*out, old.Embedder.Name, old.Summary.Steps, old.Summary.Started.Format(time.RFC3339))
+				} else if _, serr := os.Stat(filepath.Join(*out, train.ManifestFile)); serr == nil {
+					fmt.Fprintf(env.Stderr, "train: --out %s holds a checkpoint that does not load (%v); this run replaces it when it saves\n", *out, err)
 				}
 				te, tinfo, err := openTextEmbedder(*textEmb, tc.Model.TextDim)
 				if err != nil {
