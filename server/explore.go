@@ -148,6 +148,13 @@ func (s *Server) trueTaste(user string) *api.TrueTaste {
 
 // readBench reads the accuracy table of a bench report (palate bench
 // --json).
+// CheckBench reports whether path holds a bench report that Config.Bench
+// accepts, so that a command can refuse a bad one before slow work.
+func CheckBench(path string) error {
+	_, err := readBench(path)
+	return err
+}
+
 func readBench(path string) ([]api.BenchRow, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -45,9 +46,21 @@ seconds with the trained model. Ctrl-C stops the server.`,
 			bench := fs.String("bench", "", "bench report `file` (palate bench --json) to show in the model panel")
 			maxComp := fs.Int("comparisons", 0, "most comparisons per person (0: the world's default); small for quick tests")
 			return func(ctx context.Context, env *Env) error {
-				if err := atLeast(flagMin{"steps", int64(*steps), 1}, flagMin{"comparisons", int64(*maxComp), 0}); err != nil {
+				if err := atLeast(flagMin{"steps", int64(*steps), 1}, flagMin{"comparisons", int64(*maxComp), 0}, flagMin{"users", int64(*users), 2}); err != nil {
 					return err
 				}
+				// What can be checked in a moment is checked before the
+				// world is built and imported.
+				if *bench != "" {
+					if err := server.CheckBench(*bench); err != nil {
+						return fmt.Errorf("--bench: %w", err)
+					}
+				}
+				probe, err := net.Listen("tcp", *addr)
+				if err != nil {
+					return palate.Errorf(palate.EUNAVAILABLE, "--addr %s: %v", *addr, err)
+				}
+				probe.Close()
 				start := time.Now()
 				wdir := filepath.Join(*dir, "world")
 				cfg := world.DefaultConfig()

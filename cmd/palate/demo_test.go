@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,5 +53,35 @@ func TestDemoRefusesOldWorld(t *testing.T) {
 	}
 	if s, err := loadOrBuildWorld(context.Background(), cfg, dir, env); err != nil || s.Users != 1 {
 		t.Fatalf("current world: %+v, %v", s, err)
+	}
+}
+
+// What the demo can check in a moment it checks before building anything:
+// a taken address, an unreadable bench report, too few people.
+func TestDemoChecksFirst(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	dir := filepath.Join(t.TempDir(), "d")
+	for name, tc := range map[string]struct {
+		args []string
+		code int
+		want string
+	}{
+		"address in use": {[]string{"--addr", taken.Addr().String()}, 1, "--addr " + taken.Addr().String()},
+		"no bench file":  {[]string{"--addr", "127.0.0.1:0", "--bench", filepath.Join(dir, "nope.json")}, 1, "--bench: bench report"},
+		"one person":     {[]string{"--users", "1"}, 2, "--users 1"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			code, _, stderr := run(t, append([]string{"demo", "--dir", dir}, tc.args...)...)
+			if code != tc.code || !strings.Contains(stderr, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want exit %d naming %q", code, stderr, tc.code, tc.want)
+			}
+			if _, err := os.Stat(dir); !os.IsNotExist(err) {
+				t.Fatalf("the refused demo left %s (%v)", dir, err)
+			}
+		})
 	}
 }
