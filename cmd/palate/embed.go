@@ -88,7 +88,11 @@ func openEmbedder(name string, allowNone bool, onnxConfig string) (palate.Embedd
 		}
 		return onnx.Open(path, onnx.Options{Sidecar: onnxConfig})
 	}
-	return nil, palate.Errorf(palate.EINVALID, "unknown embedder %q; known: %s, %s, %s, onnx:MODEL.onnx", name, features.Name, features.NameV2, features.NameV1)
+	none := ""
+	if allowNone {
+		none = `, or "none" for only the true-attribute vectors`
+	}
+	return nil, palate.Errorf(palate.EINVALID, "unknown embedder %q; known: %s, %s, %s, onnx:MODEL.onnx%s", name, features.Name, features.NameV2, features.NameV1, none)
 }
 
 // embedderVersion is the version stored with an embedder's table.

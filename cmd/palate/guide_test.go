@@ -93,6 +93,10 @@ func TestGuideCommand(t *testing.T) {
 		"zero budget":     {[]string{"guide", "--data", w, "--user", "u01", "--prompt", "x", "--n", "0", "--out", out}, 2, "--n"},
 		"measure alone":   {[]string{"guide", "--measure", "--data", w}, 2, "--model"},
 		"a1111 refused":   {[]string{"guide", "--data", w, "--user", "u01", "--prompt", "x", "--by", "centroid", "--a1111", "ftp://x", "--out", out}, 1, "ftp://x"},
+		// An earlier run's output is replaced (saying so), anything else kept.
+		"out is data": {[]string{"guide", "--data", w, "--user", "u01", "--prompt", "x", "--by", "centroid", "--out", w}, 1, "is not a guide run's output"},
+		"out is file": {[]string{"guide", "--data", w, "--user", "u01", "--prompt", "x", "--by", "centroid", "--out", cfg}, 1, "is a file"},
+		"out again":   {[]string{"guide", "--data", w, "--user", "u01", "--prompt", "x", "--by", "centroid", "--n", "2", "--out", out}, 0, "replacing the earlier run's"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -70,14 +70,15 @@ func TestWorldCommand(t *testing.T) {
 		code int
 		want string
 	}{
-		"no out":       {[]string{"world"}, 2, "--out is required"},
-		"unknown flag": {[]string{"world", "--bogus"}, 2, "bogus"},
-		"bad key":      {[]string{"world", "--config", write(t, dir, `{"userz": 3}`), "--out", filepath.Join(dir, "x")}, 1, "userz"},
-		"bad value":    {[]string{"world", "--config", write(t, dir, `{"noise": -1}`), "--out", filepath.Join(dir, "x")}, 1, "noise"},
-		"missing file": {[]string{"world", "--config", filepath.Join(dir, "nope.json"), "--out", filepath.Join(dir, "x")}, 1, "nope.json"},
-		"non-empty":    {[]string{"world", "--config", cfg, "--out", out}, 1, "not empty"},
-		"bad embedder": {[]string{"embed", "--data", out, "--embedder", "clip"}, 1, "unknown embedder"},
-		"no data":      {[]string{"embed", "--data", filepath.Join(dir, "none")}, 1, "images.jsonl"},
+		"no out":             {[]string{"world"}, 2, "--out is required"},
+		"unknown flag":       {[]string{"world", "--bogus"}, 2, "bogus"},
+		"bad key":            {[]string{"world", "--config", write(t, dir, `{"userz": 3}`), "--out", filepath.Join(dir, "x")}, 1, "userz"},
+		"bad value":          {[]string{"world", "--config", write(t, dir, `{"noise": -1}`), "--out", filepath.Join(dir, "x")}, 1, "noise"},
+		"missing file":       {[]string{"world", "--config", filepath.Join(dir, "nope.json"), "--out", filepath.Join(dir, "x")}, 1, "nope.json"},
+		"non-empty":          {[]string{"world", "--config", cfg, "--out", out}, 1, "not empty"},
+		"bad embedder":       {[]string{"embed", "--data", out, "--embedder", "clip"}, 1, "unknown embedder"},
+		"world bad embedder": {[]string{"world", "--config", cfg, "--out", filepath.Join(dir, "x"), "--embedder", "pixels-v9"}, 1, `or "none" for only the true-attribute vectors`},
+		"no data":            {[]string{"embed", "--data", filepath.Join(dir, "none")}, 1, "images.jsonl"},
 		// Nothing a user has is overwritten or deleted by an output flag.
 		"world on a file":    {[]string{"world", "--config", cfg, "--out", notes}, 1, "is a file"},
 		"train on a dataset": {[]string{"train", "--data", out, "--out", out}, 1, "holds no checkpoint"},

@@ -24,8 +24,11 @@ model the latest again.`,
 			db := fs.String("db", defaultDB, "store `URL`: mem:, sqlite:FILE or postgres://...")
 			modelDir := fs.String("model", "", "checkpoint `directory` to publish")
 			return func(ctx context.Context, env *Env) error {
-				if len(env.Args) == 0 || env.Args[0] != "publish" {
+				if len(env.Args) == 0 {
 					return usagef("want a subcommand: publish")
+				}
+				if env.Args[0] != "publish" {
+					return usagef("unknown subcommand %q; want: publish", env.Args[0])
 				}
 				if err := fs.Parse(env.Args[1:]); err != nil {
 					return usagef("%v", err)

@@ -136,6 +136,7 @@ func TestServeRefusals(t *testing.T) {
 		"publish no model":          {[]string{"model", "publish", "--db", "mem:"}, 2, "--model is required"},
 		"publish bad flag":          {[]string{"model", "publish", "--bogus"}, 2, "bogus"},
 		"model no subcommand":       {[]string{"model"}, 2, "publish"},
+		"model misspelt subcommand": {[]string{"model", "publsh"}, 2, `unknown subcommand "publsh"; want: publish`},
 		"publish missing dir":       {[]string{"model", "publish", "--db", "mem:", "--model", "/nonexistent/m"}, 1, "not found"},
 		"publish postgres down":     {[]string{"model", "publish", "--db", "postgres://127.0.0.1:1/db", "--model", dir}, 1, "unavailable"},
 		"no images directory":       {[]string{"serve", "--db", "mem:", "--model", dir, "--images", filepath.Join(t.TempDir(), "none")}, 1, "images directory"},
