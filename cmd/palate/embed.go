@@ -104,14 +104,15 @@ func embedderVersion(emb palate.Embedder) string {
 }
 
 func embedDataset(ctx context.Context, dir string, emb palate.Embedder, workers int, env *Env) (int, error) {
-	images, err := dataset.ReadImages(filepath.Join(dir, "images.jsonl"))
+	list := filepath.Join(dir, dataset.ImagesFile)
+	images, err := dataset.ReadImages(list)
 	if err != nil {
 		return 0, err
 	}
 	paths := make([]string, len(images))
 	for i, im := range images {
 		if im.Path == "" {
-			return 0, palate.Errorf(palate.EINVALID, "images.jsonl: image %q has no path; only images with files can be embedded", im.ID)
+			return 0, palate.Errorf(palate.EINVALID, "%s: image %q has no path; only images with files can be embedded", list, im.ID)
 		}
 		paths[i] = filepath.Join(dir, filepath.FromSlash(im.Path))
 	}
@@ -120,7 +121,7 @@ func embedDataset(ctx context.Context, dir string, emb palate.Embedder, workers 
 	done := 0
 	err = features.EmbedFiles(ctx, emb, paths, workers, features.DefaultLimits, func(i int, v []float32, err error) error {
 		if err != nil {
-			return fmt.Errorf("images.jsonl: image %q: %w", images[i].ID, err)
+			return fmt.Errorf("%s: image %q: %w", list, images[i].ID, err)
 		}
 		vecs[i] = v
 		done++
