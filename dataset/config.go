@@ -107,8 +107,16 @@ func unknownKey(data []byte, name string, v any) (path string, off int64, ok boo
 // object inside another, matching keys to fields as encoding/json does
 // (the json tag's name or the field's, without case; maps take any key).
 func hasField(t reflect.Type, path []string) bool {
+	unmarshaler := reflect.TypeFor[json.Unmarshaler]()
 	for _, key := range path {
-		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
+		for {
+			// Values that decode themselves, or into anything, take any key.
+			if t.Kind() == reflect.Interface || t.Implements(unmarshaler) || reflect.PointerTo(t).Implements(unmarshaler) {
+				return true
+			}
+			if t.Kind() != reflect.Pointer && t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
+				break
+			}
 			t = t.Elem()
 		}
 		switch t.Kind() {
@@ -133,10 +141,11 @@ func hasField(t reflect.Type, path []string) bool {
 func structField(t reflect.Type, key string) (reflect.Type, bool) {
 	for i := range t.NumField() {
 		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "-" {
+		tag := f.Tag.Get("json")
+		if tag == "-" {
 			continue
 		}
+		name, _, _ := strings.Cut(tag, ",")
 		if f.Anonymous && name == "" {
 			et := f.Type
 			if et.Kind() == reflect.Pointer {

@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -12,10 +13,13 @@ func TestDecodeFileObject(t *testing.T) {
 		X int `json:"x"`
 	}
 	type cfg struct {
-		Users int    `json:"users"`
-		Name  string `json:"name"`
-		A     sub    `json:"a"`
-		B     sub    `json:"b"`
+		Users int             `json:"users"`
+		Name  string          `json:"name"`
+		A     sub             `json:"a"`
+		B     sub             `json:"b"`
+		Any   any             `json:"any"`
+		Raw   json.RawMessage `json:"raw"`
+		Dash  int             `json:"-,"`
 	}
 	for _, tc := range []struct{ in, want string }{
 		{"", "c.json is empty"},
@@ -29,6 +33,8 @@ func TestDecodeFileObject(t *testing.T) {
 		{"{\"userz\": 5}", `c.json:1:2: unknown field "userz"`},
 		{"{\"users\": 5,\n \"b\": {\"x\": 1, \"y\": 2}}", `c.json:2:16: unknown field "b.y"`},
 		{"{\"a\": {\"x\": 1, \"a\": [1, {\"q\": 0}]}}", `c.json:1:16: unknown field "a.a"`},
+		// Values that take any keys are passed over; "-," names a field "-".
+		{"{\"any\": {\"y\": 1}, \"raw\": {\"y\": 1}, \"-\": 3, \"b\": {\"y\": 2}}", `c.json:1:50: unknown field "b.y"`},
 		{"{\"users\": 5}\n{}", "c.json:2:1: trailing data after the JSON object"},
 		{"{\"users\": 5,\n \"users\": 6}", `c.json:2:2: key "users" is given twice`},
 		{"{\"users\": 5, \"Users\": 6}", `c.json:1:14: key "Users" is given twice`},

@@ -146,8 +146,6 @@ func (s *Server) trueTaste(user string) *api.TrueTaste {
 	return out
 }
 
-// readBench reads the accuracy table of a bench report (palate bench
-// --json).
 // CheckBench reports whether path holds a bench report that Config.Bench
 // accepts, so that a command can refuse a bad one before slow work.
 func CheckBench(path string) error {
@@ -155,6 +153,8 @@ func CheckBench(path string) error {
 	return err
 }
 
+// readBench reads the accuracy table of a bench report (palate bench
+// --json).
 func readBench(path string) ([]api.BenchRow, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {

@@ -316,7 +316,13 @@ func randomSuffix() string {
 // the old checkpoint aside and moving the new one in, Load reads the old
 // one (the newest complete ".NAME.old-*" sibling).
 func Load(dir string) (*Checkpoint, error) {
-	dir = filepath.Clean(dir)
+	// A link at dir is followed as Save follows it, so that the sibling
+	// of an interrupted save is looked for beside the link's target.
+	if real, rerr := symlink.Resolve(dir); rerr == nil {
+		dir = real
+	} else {
+		dir = filepath.Clean(dir)
+	}
 	ck, err := load(dir)
 	if err == nil || !errors.Is(err, fs.ErrNotExist) {
 		return ck, err

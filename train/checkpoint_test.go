@@ -86,15 +86,23 @@ func TestCheckpointRoundTrip(t *testing.T) {
 }
 
 // A save that dies at any point leaves a directory that loads as the old
-// checkpoint or the new one, never as anything else.
+// checkpoint or the new one, never as anything else, also through a
+// symbolic link to it.
 func TestCheckpointAtomicSave(t *testing.T) {
 	old, next := testCheckpoint(t, 1), testCheckpoint(t, 2)
 	for _, stage := range []string{
 		"write " + ConfigFile, "write " + WeightsFile, "write " + SummaryFile, "write " + ManifestFile,
 		"move old aside", "move new in", "remove old",
+		"link/move old aside", "link/move new in",
 	} {
 		t.Run(stage, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "m")
+			if s, ok := strings.CutPrefix(stage, "link/"); ok {
+				stage = s
+				if err := os.Symlink(filepath.Join(filepath.Dir(dir), "target"), dir); err != nil {
+					t.Fatal(err)
+				}
+			}
 			if err := Save(dir, old); err != nil {
 				t.Fatal(err)
 			}

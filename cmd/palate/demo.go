@@ -46,8 +46,14 @@ seconds with the trained model. Ctrl-C stops the server.`,
 			bench := fs.String("bench", "", "bench report `file` (palate bench --json) to show in the model panel")
 			maxComp := fs.Int("comparisons", 0, "most comparisons per person (0: the world's default); small for quick tests")
 			return func(ctx context.Context, env *Env) error {
-				if err := atLeast(flagMin{"steps", int64(*steps), 1}, flagMin{"comparisons", int64(*maxComp), 0}, flagMin{"users", int64(*users), 2}); err != nil {
+				// The demo world has the default world's taste groups, and
+				// each group needs a person.
+				if err := atLeast(flagMin{"steps", int64(*steps), 1}, flagMin{"comparisons", int64(*maxComp), 0},
+					flagMin{"users", int64(*users), int64(world.DefaultConfig().Groups)}); err != nil {
 					return err
+				}
+				if *maxComp == 1 {
+					return usagef("--comparisons 1: want 0 (the world's default) or at least 2")
 				}
 				// What can be checked in a moment is checked before the
 				// world is built and imported.

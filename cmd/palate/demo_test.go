@@ -70,9 +70,11 @@ func TestDemoChecksFirst(t *testing.T) {
 		code int
 		want string
 	}{
-		"address in use": {[]string{"--addr", taken.Addr().String()}, 1, "--addr " + taken.Addr().String()},
-		"no bench file":  {[]string{"--addr", "127.0.0.1:0", "--bench", filepath.Join(dir, "nope.json")}, 1, "--bench: bench report"},
-		"one person":     {[]string{"--users", "1"}, 2, "--users 1"},
+		"address in use":        {[]string{"--addr", taken.Addr().String()}, 1, "--addr " + taken.Addr().String()},
+		"no bench file":         {[]string{"--addr", "127.0.0.1:0", "--bench", filepath.Join(dir, "nope.json")}, 1, "--bench: bench report"},
+		"one person":            {[]string{"--users", "1"}, 2, "--users 1"},
+		"fewer than the groups": {[]string{"--users", "5"}, 2, "--users 5: want a whole number >= 6"},
+		"one comparison":        {[]string{"--comparisons", "1"}, 2, "--comparisons 1"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			code, _, stderr := run(t, append([]string{"demo", "--dir", dir}, tc.args...)...)

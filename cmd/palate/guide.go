@@ -106,13 +106,20 @@ the win-rate table to --json and --markdown.`,
 				if *n < 1 {
 					return usagef("--n is %d; want at least 1", *n)
 				}
-				if err := checkGuideOut(env, *out); err != nil {
+				earlier, err := checkGuideOut(*out)
+				if err != nil {
 					return err
 				}
-				return guideOne(ctx, env, guideArgs{
+				if err := guideOne(ctx, env, guideArgs{
 					model: *modelDir, data: *data, user: *user, prompt: strings.TrimSpace(*prompt), method: *method,
 					by: *by, n: *n, avoid: *avoid, seed: *seed, a1111: *a1111, out: *out,
-				})
+				}); err != nil {
+					return err
+				}
+				if len(earlier) > 0 {
+					fmt.Fprintf(env.Stderr, "guide: replaced the earlier run's %s in %s\n", strings.Join(earlier, ", "), *out)
+				}
+				return nil
 			}
 		},
 	})
@@ -122,32 +129,30 @@ the win-rate table to --json and --markdown.`,
 var guideOutputs = []string{"guided.png", "unguided.png", "summary.json"}
 
 // checkGuideOut refuses an --out that is a file, or a directory holding
-// anything but an earlier run's outputs, which a run would overwrite; it
-// says so when it replaces an earlier run's.
-func checkGuideOut(env *Env, out string) error {
+// anything but an earlier run's outputs, which a run would overwrite. It
+// returns the earlier run's outputs that are there.
+func checkGuideOut(out string) (earlier []string, err error) {
 	st, err := os.Stat(out)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return palate.Errorf(palate.EINTERNAL, "--out: %w", err)
+		return nil, palate.Errorf(palate.EINTERNAL, "--out: %w", err)
 	}
 	if !st.IsDir() {
-		return palate.Errorf(palate.ECONFLICT, "--out %s is a file; choose a directory", out)
+		return nil, palate.Errorf(palate.ECONFLICT, "--out %s is a file; choose a directory", out)
 	}
 	ents, err := os.ReadDir(out)
 	if err != nil {
-		return palate.Errorf(palate.EINTERNAL, "--out: %w", err)
+		return nil, palate.Errorf(palate.EINTERNAL, "--out: %w", err)
 	}
 	for _, e := range ents {
 		if !slices.Contains(guideOutputs, e.Name()) {
-			return palate.Errorf(palate.ECONFLICT, "--out %s holds %s, which is not a guide run's output; choose a new or empty directory", out, e.Name())
+			return nil, palate.Errorf(palate.ECONFLICT, "--out %s holds %s, which is not a guide run's output; choose a new or empty directory", out, e.Name())
 		}
+		earlier = append(earlier, e.Name())
 	}
-	if len(ents) > 0 {
-		fmt.Fprintf(env.Stderr, "guide: replacing the earlier run's %s in %s\n", strings.Join(guideOutputs, ", "), out)
-	}
-	return nil
+	return earlier, nil
 }
 
 type guideArgs struct {

@@ -96,7 +96,7 @@ func TestGuideCommand(t *testing.T) {
 		// An earlier run's output is replaced (saying so), anything else kept.
 		"out is data": {[]string{"guide", "--data", w, "--user", "u01", "--prompt", "x", "--by", "centroid", "--out", w}, 1, "is not a guide run's output"},
 		"out is file": {[]string{"guide", "--data", w, "--user", "u01", "--prompt", "x", "--by", "centroid", "--out", cfg}, 1, "is a file"},
-		"out again":   {[]string{"guide", "--data", w, "--user", "u01", "--prompt", "x", "--by", "centroid", "--n", "2", "--out", out}, 0, "replacing the earlier run's"},
+		"out again":   {[]string{"guide", "--data", w, "--user", "u01", "--prompt", "x", "--by", "centroid", "--n", "2", "--out", out}, 0, "replaced the earlier run's guided.png, summary.json, unguided.png in"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

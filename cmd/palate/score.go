@@ -39,22 +39,25 @@ not needed. The key comes from PALATE_KEY (or PALATE_READ_KEY).`,
 					if *user == "" || *images == "" {
 						return usagef("--user and --images are required")
 					}
-					return scoreRemote(ctx, env, *srv, *user, strings.Split(*images, ","))
+					ids, err := imageIDs(*images)
+					if err != nil {
+						return err
+					}
+					return scoreRemote(ctx, env, *srv, *user, ids)
 				}
 				if *modelDir == "" || *data == "" || *user == "" || *images == "" {
 					return usagef("--model, --data, --user and --images are required")
+				}
+				ids, err := imageIDs(*images)
+				if err != nil {
+					return err
 				}
 				sc, hd, err := loadScorer(ctx, *modelDir, *data, *textEmb)
 				if err != nil {
 					return err
 				}
 				var rows []int32
-				ids := strings.Split(*images, ",")
-				for i, id := range ids {
-					id = strings.TrimSpace(id)
-					if id == "" {
-						return usagef("--images: id %d of %d is empty (a comma too many?)", i+1, len(ids))
-					}
+				for _, id := range ids {
 					r, ok := hd.Row(id)
 					if !ok {
 						return palate.Errorf(palate.ENOTFOUND, "--images: image %q is not among the %d images with a %s embedding in %s (ids there look like %q)",
@@ -269,4 +272,16 @@ func cosine(a, b []float32) float64 {
 		return 0
 	}
 	return ab / math.Sqrt(aa*bb)
+}
+
+// imageIDs splits --images at commas, trimming spaces; an empty id is a
+// usage error that says which.
+func imageIDs(list string) ([]string, error) {
+	ids := strings.Split(list, ",")
+	for i, id := range ids {
+		if ids[i] = strings.TrimSpace(id); ids[i] == "" {
+			return nil, usagef("--images: id %d of %d is empty (a comma too many?)", i+1, len(ids))
+		}
+	}
+	return ids, nil
 }

@@ -97,6 +97,7 @@ func TestServeAndRemoteCommands(t *testing.T) {
 		want []string
 	}{
 		"score":           {[]string{"score", "--server", url, "--user", "ann", "--images", "i0,i3"}, 0, []string{"ann: history of 4 items", "i0", "i3", "P(like)"}},
+		"score empty id":  {[]string{"score", "--server", url, "--user", "ann", "--images", "i0,,i3"}, 2, []string{"id 2 of 3 is empty"}},
 		"score cold":      {[]string{"score", "--server", url, "--user", "zed", "--images", "i0"}, 0, []string{"cold start"}},
 		"score unknown":   {[]string{"score", "--server", url, "--user", "ann", "--images", "i0,nope"}, 1, []string{`candidates[1].id: image "nope" not found`, "not_found"}},
 		"similar":         {[]string{"similar", "--server", url, "--user", "ann", "--n", "1"}, 0, []string{"similarity"}},

@@ -18,7 +18,8 @@ const maxLinks = 40
 
 // Resolve returns path with every symbolic link at its end followed, a
 // dangling one too (to the path it names, which may not exist yet); a
-// relative target is read from the link's directory. A path that is not a
+// relative target is read from the link's directory, its own links
+// followed. A path that is not a
 // link, or does not exist, comes back cleaned and unchanged. Returns
 // EINVALID for a loop of links and EINTERNAL when a link cannot be read.
 func Resolve(path string) (string, error) {
@@ -36,7 +37,14 @@ func Resolve(path string) (string, error) {
 			return "", palate.Errorf(palate.EINTERNAL, "%w", err)
 		}
 		if !filepath.IsAbs(target) {
-			target = filepath.Join(filepath.Dir(path), target)
+			// The kernel reads ".." in target from the real directory of
+			// the link, which differs from its path's text when that goes
+			// through links itself.
+			dir := filepath.Dir(path)
+			if real, err := filepath.EvalSymlinks(dir); err == nil {
+				dir = real
+			}
+			target = filepath.Join(dir, target)
 		}
 		path = filepath.Clean(target)
 	}

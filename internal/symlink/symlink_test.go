@@ -9,7 +9,10 @@ import (
 )
 
 func TestResolve(t *testing.T) {
-	dir := t.TempDir()
+	dir, err := filepath.EvalSymlinks(t.TempDir()) // Resolve reports real directories
+	if err != nil {
+		t.Fatal(err)
+	}
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -22,13 +25,19 @@ func TestResolve(t *testing.T) {
 	must(os.Symlink("nowhere/out", filepath.Join(dir, "dangling"))) // relative, target missing
 	must(os.Symlink("loop2", filepath.Join(dir, "loop1")))
 	must(os.Symlink("loop1", filepath.Join(dir, "loop2")))
+	// A relative "..", read from behind a link to a directory, starts from
+	// the real directory: alias/out is real/sub/out, whose ../ck is real/ck.
+	must(os.MkdirAll(filepath.Join(dir, "real", "sub"), 0o755))
+	must(os.Symlink(filepath.Join(dir, "real", "sub"), filepath.Join(dir, "alias")))
+	must(os.Symlink("../ck", filepath.Join(dir, "real", "sub", "out")))
 	for in, want := range map[string]string{
-		"real":     "real",
-		"missing":  "missing",
-		"abs":      "real",
-		"chain":    "real",
-		"dangling": "nowhere/out",
-		"real/":    "real",
+		"alias/out": "real/ck",
+		"real":      "real",
+		"missing":   "missing",
+		"abs":       "real",
+		"chain":     "real",
+		"dangling":  "nowhere/out",
+		"real/":     "real",
 	} {
 		got, err := Resolve(filepath.Join(dir, in))
 		if err != nil || got != filepath.Join(dir, want) {
