@@ -75,6 +75,17 @@ type Embeddings struct {
 	Data     []float32 `json:"-"`
 }
 
+// MaxEmbeddingValue bounds the magnitude of every embedding value: stored
+// and sent vectors must hold finite numbers under it (EmbeddingValueOK).
+// Larger values, though finite in float32, overflow the squares and
+// products of a model's arithmetic (3e38 is finite, its square is not);
+// real encoders' values are many orders of magnitude smaller.
+const MaxEmbeddingValue = 1 << 20
+
+// EmbeddingValueOK reports whether x is finite and under MaxEmbeddingValue
+// in magnitude.
+func EmbeddingValueOK(x float32) bool { return x > -MaxEmbeddingValue && x < MaxEmbeddingValue }
+
 // Row returns the vector of row i; it aliases Data.
 func (e *Embeddings) Row(i int) []float32 { return e.Data[i*e.Dim : (i+1)*e.Dim] }
 

@@ -102,7 +102,8 @@
 // rows back to back with no header or padding. All five header fields are
 // required (version may be empty); embedder must equal <name>; dimension must
 // be positive; count must equal the number of ids; ids must be non-empty and
-// unique; no value may be NaN or infinite. Ids need not appear in
+// unique; every value must be finite and under palate.MaxEmbeddingValue
+// (2^20) in magnitude. Ids need not appear in
 // images.jsonl, so one table can serve several datasets. In numpy:
 //
 //	hdr = json.load(open("embeddings/pixels-v3.json"))

@@ -182,37 +182,44 @@ func decodeRows(path string, r io.Reader, e *palate.Embeddings) error {
 		}
 		if i := decodeFloats(e.Data[done:done+len(chunk)/4], chunk); i >= 0 {
 			row, col := (done+i)/e.Dim, (done+i)%e.Dim
-			return invalid("%s: row %d (id %q) value %d is %v; want a finite number",
-				path, row, e.IDs[row], col, e.Data[done+i])
+			return invalid("%s: row %d (id %q) value %d is %v; want a finite number under %d in magnitude",
+				path, row, e.IDs[row], col, e.Data[done+i], palate.MaxEmbeddingValue)
 		}
 		done += len(chunk) / 4
 	}
 	return nil
 }
 
+// bigExponent is the smallest biased float32 exponent of a value not under
+// palate.MaxEmbeddingValue (2^20) in magnitude; NaN and infinities (255)
+// are above it.
+const bigExponent = 127 + 20
+
 // decodeFloats converts little-endian float32s from src into dst and
-// returns the index of the first NaN or infinity, or -1. The loop is
-// branch-free: it only notes whether some exponent was all ones, and looks
-// for which one when so.
+// returns the index of the first value that palate.EmbeddingValueOK
+// refuses (NaN, infinite, or 2^20 or more in magnitude), or -1. The loop is
+// branch-free: it only notes whether some exponent reached bigExponent, and
+// looks for which one when so.
 func decodeFloats(dst []float32, src []byte) int {
 	src = src[:4*len(dst)]
-	var inf uint32
+	var big uint32
 	for i := range dst {
 		s := src[4*i : 4*i+4]
 		u := binary.LittleEndian.Uint32(s)
 		dst[i] = math.Float32frombits(u)
-		inf |= u&0x7f800000 + 0x00800000 // carries into bit 31 from an all-ones exponent
+		big |= u&0x7f800000 + (256-bigExponent)<<23 // carries into bit 31 from an exponent >= bigExponent
 	}
-	if inf&0x80000000 == 0 {
+	if big&0x80000000 == 0 {
 		return -1
 	}
-	return firstNonFinite(dst)
+	return firstOutOfRange(dst)
 }
 
-// firstNonFinite returns the index of the first NaN or infinity in v, or -1.
-func firstNonFinite(v []float32) int {
+// firstOutOfRange returns the index of the first value in v that
+// palate.EmbeddingValueOK refuses, or -1.
+func firstOutOfRange(v []float32) int {
 	for i, x := range v {
-		if math.Float32bits(x)&0x7f800000 == 0x7f800000 {
+		if !palate.EmbeddingValueOK(x) {
 			return i
 		}
 	}
@@ -273,8 +280,8 @@ func (w *EmbeddingWriter) Add(id string, vec []float32) error {
 	case len(vec) != w.dim:
 		return invalid("embedding %q has %d values; want %d", id, len(vec), w.dim)
 	}
-	if i := firstNonFinite(vec); i >= 0 {
-		return invalid("embedding %q value %d is %v; want a finite number", id, i, vec[i])
+	if i := firstOutOfRange(vec); i >= 0 {
+		return invalid("embedding %q value %d is %v; want a finite number under %d in magnitude", id, i, vec[i], palate.MaxEmbeddingValue)
 	}
 	if _, ok := w.seen[id]; ok {
 		return invalid("embedding %q added twice", id)

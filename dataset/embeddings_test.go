@@ -14,16 +14,20 @@ import (
 )
 
 // sampleEmbeddings holds values that a lossy format would change: negative
-// zero, the smallest subnormal, the largest float32.
+// zero, the smallest subnormal, the largest value allowed (just under
+// palate.MaxEmbeddingValue).
+// largest is the largest float32 under palate.MaxEmbeddingValue.
+var largest = math.Nextafter32(palate.MaxEmbeddingValue, 0)
+
 func sampleEmbeddings() *palate.Embeddings {
 	return &palate.Embeddings{
 		Embedder: "toy-v1", Version: "1.0", Dim: 3,
 		IDs: []string{"img-1", "img-2", "img-3", "img-4"},
 		Data: []float32{
 			0, float32(math.Copysign(0, -1)), 1,
-			math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32, math.MaxFloat32,
-			-math.MaxFloat32, 0.1, 1.0 / 3,
-			-2.5, 1e-38, 3.4e38,
+			math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32, largest,
+			-largest, 0.1, 1.0 / 3,
+			-2.5, 1e-38, 1e6,
 		},
 	}
 }
@@ -36,7 +40,8 @@ func TestEmbeddingsRoundTrip(t *testing.T) {
 	}
 	big.Data = make([]float32, len(big.IDs)*big.Dim)
 	for i := range big.Data {
-		big.Data[i] = math.Float32frombits(rng.Uint32() & 0xff7fffff) // any finite bits
+		// Any sign and mantissa, any exponent under 2^20's.
+		big.Data[i] = math.Float32frombits(rng.Uint32()&0x807fffff | rng.Uint32N(bigExponent)<<23)
 	}
 	tests := map[string]*palate.Embeddings{
 		"special values": sampleEmbeddings(),
@@ -87,8 +92,8 @@ func TestEmbeddingsFile(t *testing.T) {
 	if len(b) != 4*len(e.Data) {
 		t.Fatalf("%d bytes; want %d", len(b), 4*len(e.Data))
 	}
-	if got := binary.LittleEndian.Uint32(b[4*5:]); got != math.Float32bits(math.MaxFloat32) {
-		t.Errorf("row 1 value 2 = %x; want MaxFloat32", got)
+	if got := binary.LittleEndian.Uint32(b[4*5:]); got != math.Float32bits(largest) {
+		t.Errorf("row 1 value 2 = %x; want %x", got, math.Float32bits(largest))
 	}
 }
 
@@ -104,6 +109,8 @@ func TestReadEmbeddingsErrors(t *testing.T) {
 	data := row(1, 2, 3, 4, 5, 6)
 	nan := row(1, 2, 3, 4, 5, float32(math.NaN()))
 	inf := row(1, 2, 3, float32(math.Inf(-1)), 5, 6)
+	huge := row(1, 2, 3, 4, 3e38, 6)
+	edge := row(1, 2, 3, -palate.MaxEmbeddingValue, 5, 6)
 	tests := map[string]struct {
 		header string
 		data   []byte // nil: no data file
@@ -112,6 +119,8 @@ func TestReadEmbeddingsErrors(t *testing.T) {
 	}{
 		"nan":                {good, nan, palate.EINVALID, `toy.f32: row 1 (id "b") value 2 is NaN`},
 		"inf":                {good, inf, palate.EINVALID, `toy.f32: row 1 (id "b") value 0 is -Inf`},
+		"huge":               {good, huge, palate.EINVALID, `toy.f32: row 1 (id "b") value 1 is 3e+38; want a finite number under 1048576 in magnitude`},
+		"at the bound":       {good, edge, palate.EINVALID, `toy.f32: row 1 (id "b") value 0 is -1.048576e+06`},
 		"truncated":          {good, data[:20], palate.EINVALID, "toy.f32: file is 20 bytes; want 24 (count 2 × dimension 3 × 4)"},
 		"too long":           {good, append(row(0), data...), palate.EINVALID, "toy.f32: file is 28 bytes; want 24"},
 		"no data file":       {good, nil, palate.EINVALID, "toy.f32: data file does not exist"},
@@ -186,6 +195,7 @@ func TestEmbeddingWriter(t *testing.T) {
 		"long":      {"x", []float32{1, 2, 3, 4}, `embedding "x" has 4 values; want 3`},
 		"nan":       {"x", []float32{1, float32(math.NaN()), 3}, `embedding "x" value 1 is NaN`},
 		"inf":       {"x", []float32{1, 2, float32(math.Inf(1))}, `embedding "x" value 2 is +Inf`},
+		"huge":      {"x", []float32{1, 2e6, 3}, `embedding "x" value 1 is 2e+06; want a finite number under 1048576`},
 		"empty id":  {"", []float32{1, 2, 3}, "embedding id is empty"},
 		"duplicate": {"a", []float32{1, 2, 3}, `embedding "a" added twice`},
 	}

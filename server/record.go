@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"math"
 	"net/http"
 	"time"
 
@@ -278,14 +277,15 @@ func (s *Server) embed(r *http.Request, data []byte, field string) ([]float32, e
 	return vec, nil
 }
 
-// checkVector refuses empty vectors and non-finite values.
+// checkVector refuses empty vectors, and values that are not finite or not
+// under palate.MaxEmbeddingValue in magnitude.
 func checkVector(v []float32, field string) error {
 	if len(v) == 0 {
 		return palate.Errorf(palate.EINVALID, "%s: empty", field)
 	}
 	for j, x := range v {
-		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			return palate.Errorf(palate.EINVALID, "%s[%d]: not a finite number", field, j)
+		if !palate.EmbeddingValueOK(x) {
+			return palate.Errorf(palate.EINVALID, "%s[%d]: %v; want a finite number under %d in magnitude", field, j, x, palate.MaxEmbeddingValue)
 		}
 	}
 	return nil

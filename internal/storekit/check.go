@@ -2,7 +2,6 @@ package storekit
 
 import (
 	"fmt"
-	"math"
 	"path/filepath"
 	"strings"
 	"time"
@@ -187,8 +186,8 @@ func Embeddings(embedder string, ids []string, vectors [][]float32, dim int) (in
 			return 0, palate.Errorf(palate.EINVALID, "vectors[%d]: has %d values; embedder %q has dimension %d", i, len(v), embedder, dim)
 		}
 		for j, x := range v {
-			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-				return 0, palate.Errorf(palate.EINVALID, "vectors[%d][%d]: is %v; want a finite number", i, j, x)
+			if !palate.EmbeddingValueOK(x) {
+				return 0, palate.Errorf(palate.EINVALID, "vectors[%d][%d]: is %v; want a finite number under %d in magnitude", i, j, x, palate.MaxEmbeddingValue)
 			}
 		}
 	}
