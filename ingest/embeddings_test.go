@@ -83,7 +83,7 @@ func put(t *testing.T, dir, name string, b []byte) string {
 
 func TestImportNPYFloat32(t *testing.T) {
 	dir := fixture(t)
-	vals := []float32{1, 2, 3, -1, -2, -3, 0.5, 0.25, 0.125, 1e-30, 3e38, 0}
+	vals := []float32{1, 2, 3, -1, -2, -3, 0.5, 0.25, 0.125, 1e-30, 1e6, 0}
 	file := put(t, t.TempDir(), "x.npy", npyBytes("<f4", false, "(4, 3)", f32bytes(vals...)))
 	res, err := ImportEmbeddings(context.Background(), EmbeddingsOptions{Dir: dir, Name: "clip-b32", File: file})
 	if err != nil {
@@ -162,12 +162,14 @@ func TestImportEmbeddingsErrors(t *testing.T) {
 	tmp := t.TempDir()
 	good := f32bytes(1, 2, 3, 4, 5, 6, 7, 8)
 	nan := f32bytes(1, 2, 3, float32(math.NaN()), 5, 6, 7, 8)
+	huge := f32bytes(1, 2, 3, 4, 3e38, 6, 7, 8)
 	tests := map[string]struct {
 		file, ids string
 		want      string
 	}{
 		"rows":        {put(t, tmp, "r.npy", npyBytes("<f4", false, "(3, 2)", good[:24])), "", "has 3 rows but images.jsonl names 4 images"},
 		"nan":         {put(t, tmp, "n.npy", npyBytes("<f4", false, "(4, 2)", nan)), "", `row 1 (images.jsonl line 2): embedding "b" value 1 is NaN`},
+		"too large":   {put(t, tmp, "h.npy", npyBytes("<f4", false, "(4, 2)", huge)), "", `row 2 (images.jsonl line 3): embedding "c" value 0 is 3e+38; want a finite number under 1048576`},
 		"truncated":   {put(t, tmp, "t.npy", npyBytes("<f4", false, "(4, 2)", good[:20])), "", "data ends in row 2 of 4"},
 		"float64":     {put(t, tmp, "d.npy", npyBytes("<f8", false, "(4, 2)", nil)), "", "dtype <f8; want float32 or float16"},
 		"big-endian":  {put(t, tmp, "b.npy", npyBytes(">f4", false, "(4, 2)", nil)), "", "big-endian"},

@@ -264,7 +264,7 @@ func testEmbeddings(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	ids := []string{"img-000", "img-001", "img-002"}
-	vecs := [][]float32{{1, -2, 3.5, 0}, {1e-38, 3.4e38, -0.25, 7}, {0, 0, 0, 1}}
+	vecs := [][]float32{{1, -2, 3.5, 0}, {1e-38, 1048575.9, -0.25, 7}, {0, 0, 0, 1}}
 	w, err := s.PutEmbeddings(c, "e1", ids, vecs)
 	mustWrite(t, w, err, palate.Written{Inserted: 3})
 	got, err := s.Embeddings(c, "e1", []string{"img-002", "img-000"})
@@ -275,7 +275,7 @@ func testEmbeddings(t *testing.T, open Opener) {
 		t.Fatalf("Embeddings = %v", got)
 	}
 	got, _ = s.Embeddings(c, "e1", []string{"img-001"})
-	if got[0][0] != 1e-38 || got[0][1] != 3.4e38 {
+	if got[0][0] != 1e-38 || got[0][1] != 1048575.9 {
 		t.Fatalf("float32 values changed: %v", got[0])
 	}
 
@@ -293,6 +293,8 @@ func testEmbeddings(t *testing.T, open Opener) {
 	inf *= 10
 	_, err = s.PutEmbeddings(c, "e1", []string{"img-003"}, [][]float32{{inf, 0, 3, 4}})
 	wantErr(t, err, palate.EINVALID, "vectors[0][0]")
+	_, err = s.PutEmbeddings(c, "e1", []string{"img-003"}, [][]float32{{1, 2, -palate.MaxEmbeddingValue, 4}}) // finite, but too large
+	wantErr(t, err, palate.EINVALID, "vectors[0][2]", "under 1048576")
 	_, err = s.PutEmbeddings(c, "e1", []string{"img-003", "img-404"}, [][]float32{{1, 2, 3, 4}, {1, 2, 3, 4}})
 	wantErr(t, err, palate.ENOTFOUND, "ids[1]", "img-404")
 	_, err = s.PutEmbeddings(c, "e1", []string{"img-003"}, nil)
