@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/crc32"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -48,7 +50,7 @@ func TestBadInput(t *testing.T) {
 		"unknown field in batch":   {"POST", "/v1/votes", `{"items":[{"id":"v","user":"u","image":"img0","vote":"like"},{"id":"w","usr":"u"}]}`, 400, palate.EINVALID, `items[1].usr: unknown field`},
 		"wrong type":               {"POST", "/v1/comparisons", `{"id":"c","user":"u","image_0":"img0","image_1":"img1","label_0":"yes"}`, 400, palate.EINVALID, `label_0: got a JSON string, want a number`},
 		"wrong type in batch":      {"POST", "/v1/comparisons", `{"items":[{"id":7}]}`, 400, palate.EINVALID, `items[0].id: got a JSON number, want a string`},
-		"bad time":                 {"POST", "/v1/votes", `{"id":"v","user":"u","image":"img0","vote":"like","time":"yesterday"}`, 400, palate.EINVALID, `time`},
+		"bad time":                 {"POST", "/v1/votes", `{"id":"v","user":"u","image":"img0","vote":"like","time":"yesterday"}`, 400, palate.EINVALID, `time: want an RFC 3339 time`},
 		"syntax":                   {"POST", "/v1/votes", `{"id":"v",}`, 400, palate.EINVALID, `invalid JSON at byte`},
 		"empty body":               {"POST", "/v1/votes", ``, 400, palate.EINVALID, `body: empty`},
 		"trailing data":            {"POST", "/v1/votes", `{"id":"v","user":"u","image":"img0","vote":"like"} {}`, 400, palate.EINVALID, `unexpected data after`},
@@ -64,6 +66,9 @@ func TestBadInput(t *testing.T) {
 		"image and embedding":      {"POST", "/v1/images", fmt.Sprintf(`{"id":"x","image":%q,"embedding":[1]}`, b64(pngOf(t, 4, 4, 1))), 400, palate.EINVALID, `not both`},
 		"neither":                  {"POST", "/v1/images", `{"id":"x","prompt":"p"}`, 400, palate.EINVALID, `give image`},
 		"embedding no embedder":    {"POST", "/v1/images", `{"id":"x","embedding":[1,2]}`, 400, palate.EINVALID, `embedder: required`},
+		"date only":                {"POST", "/v1/votes", `{"id":"v","user":"u","image":"img0","vote":"like","time":"2026-01-01"}`, 400, palate.EINVALID, `time: want an RFC 3339 time`},
+		"time a number":            {"POST", "/v1/votes", `{"items":[{"id":"v","user":"u","image":"img0","vote":"like","time":5}]}`, 400, palate.EINVALID, `items[0].time: want an RFC 3339 time`},
+		"not UTF-8":                {"POST", "/v1/votes", "{\"id\":\"v\",\"user\":\"\xff\xfe\",\"image\":\"img0\",\"vote\":\"like\"}", 400, palate.EINVALID, `body: not valid UTF-8 at byte 18`},
 		"embedding too large":      {"POST", "/v1/images", `{"id":"x","embedding":[1,3e38],"embedder":"e"}`, 400, palate.EINVALID, `embedding[1]: 3e+38; want a finite number under 1048576`},
 		"rank embedding too large": {"POST", "/v1/users/u/rank", `{"candidates":[{"embedding":[-2e6]}]}`, 400, palate.EINVALID, `candidates[0].embedding[0]: -2e+06`},
 		"embedding wrong dim":      {"POST", "/v1/images", `{"id":"x","embedding":[1,2],"embedder":"pixels-v3"}`, 400, palate.EINVALID, `embedding: 2 values`},
@@ -137,6 +142,51 @@ func TestBatchRejectedWhole(t *testing.T) {
 	}
 }
 
+// A browser's write from another site is refused, whatever the keys; the
+// page's own writes, reads from anywhere and clients that are not browsers
+// are not.
+func TestCrossOrigin(t *testing.T) {
+	e := newEnv(t, Config{ModelDir: modelDirs[0]})
+	e.seedImages(1)
+	self := e.http.URL // the page's own origin: the Host it asks
+	vote := func(id string) string { return `{"id":"` + id + `","user":"u","image":"img0","vote":"like"}` }
+	for name, tc := range map[string]struct {
+		method, path, body string
+		headers            map[string]string
+		status             int
+	}{
+		"write from another site":  {"POST", "/v1/votes", vote("x1"), map[string]string{"Origin": "http://evil.example"}, 403},
+		"write marked cross-site":  {"POST", "/v1/votes", vote("x2"), map[string]string{"Sec-Fetch-Site": "cross-site"}, 403},
+		"write from the page":      {"POST", "/v1/votes", vote("ok1"), map[string]string{"Origin": self, "Sec-Fetch-Site": "same-origin"}, 200},
+		"write from a non-browser": {"POST", "/v1/votes", vote("ok2"), nil, 200},
+		"read from another site":   {"GET", "/v1/users", "", map[string]string{"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"}, 200},
+	} {
+		t.Run(name, func(t *testing.T) {
+			req, err := http.NewRequest(tc.method, e.http.URL+tc.path, strings.NewReader(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range tc.headers {
+				req.Header.Set(k, v)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.status || (tc.status == 403 && !strings.Contains(string(b), `"code":"forbidden"`)) {
+				t.Fatalf("got %d %s; want %d", resp.StatusCode, b, tc.status)
+			}
+		})
+	}
+	// The refused writes left nothing.
+	users, err := e.store.Users(context.Background())
+	if err != nil || len(users) != 1 || users[0].Votes != 2 {
+		t.Errorf("users after the writes: %+v, %v; want u with the 2 allowed votes", users, err)
+	}
+}
+
 func TestAuth(t *testing.T) {
 	e := newEnv(t, Config{ModelDir: modelDirs[0], ReadKey: "r3ad", WriteKey: "wr1te"})
 	ctx := context.Background()
@@ -147,19 +197,21 @@ func TestAuth(t *testing.T) {
 		status                  int
 		code                    string
 	}{
-		"write without key":   {"POST", "/v1/votes", "", vote, 401, palate.EUNAUTHORIZED},
-		"write wrong key":     {"POST", "/v1/votes", "guess", vote, 401, palate.EUNAUTHORIZED},
-		"write with read key": {"POST", "/v1/votes", "r3ad", vote, 403, palate.EFORBIDDEN},
-		"write with key":      {"POST", "/v1/votes", "wr1te", vote, 200, ""},
-		"read without key":    {"GET", "/v1/users", "", "", 401, palate.EUNAUTHORIZED},
-		"read with read key":  {"GET", "/v1/users", "r3ad", "", 200, ""},
-		"read with write key": {"GET", "/v1/users", "wr1te", "", 200, ""},
-		"rank without key":    {"POST", "/v1/users/u/rank", "", `{"candidates":[{"id":"img0"}]}`, 401, palate.EUNAUTHORIZED},
-		"rank with read key":  {"POST", "/v1/users/u/rank", "r3ad", `{"candidates":[{"id":"img0"}]}`, 200, ""},
-		"health is open":      {"GET", "/healthz", "", "", 200, ""},
-		"ready is open":       {"GET", "/readyz", "", "", 200, ""},
-		"metrics are open":    {"GET", "/metrics", "", "", 200, ""},
-		"openapi is open":     {"GET", "/v1/openapi.json", "", "", 200, ""},
+		"write without key":    {"POST", "/v1/votes", "", vote, 401, palate.EUNAUTHORIZED},
+		"write wrong key":      {"POST", "/v1/votes", "guess", vote, 401, palate.EUNAUTHORIZED},
+		"write with read key":  {"POST", "/v1/votes", "r3ad", vote, 403, palate.EFORBIDDEN},
+		"write with key":       {"POST", "/v1/votes", "wr1te", vote, 200, ""},
+		"scheme in lower case": {"GET", "/v1/users", "bearer r3ad", "", 200, ""},
+		"another scheme":       {"GET", "/v1/users", "Basic cjNhZA==", "", 401, palate.EUNAUTHORIZED},
+		"read without key":     {"GET", "/v1/users", "", "", 401, palate.EUNAUTHORIZED},
+		"read with read key":   {"GET", "/v1/users", "r3ad", "", 200, ""},
+		"read with write key":  {"GET", "/v1/users", "wr1te", "", 200, ""},
+		"rank without key":     {"POST", "/v1/users/u/rank", "", `{"candidates":[{"id":"img0"}]}`, 401, palate.EUNAUTHORIZED},
+		"rank with read key":   {"POST", "/v1/users/u/rank", "r3ad", `{"candidates":[{"id":"img0"}]}`, 200, ""},
+		"health is open":       {"GET", "/healthz", "", "", 200, ""},
+		"ready is open":        {"GET", "/readyz", "", "", 200, ""},
+		"metrics are open":     {"GET", "/metrics", "", "", 200, ""},
+		"openapi is open":      {"GET", "/v1/openapi.json", "", "", 200, ""},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -170,6 +222,12 @@ func TestAuth(t *testing.T) {
 		})
 	}
 	reader := &api.Client{BaseURL: e.http.URL, Key: "r3ad"}
+	// A 401 says how to authenticate.
+	if resp, err := http.Get(e.http.URL + "/v1/users"); err != nil {
+		t.Fatal(err)
+	} else if resp.Body.Close(); resp.StatusCode != 401 || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Bearer") {
+		t.Errorf("401 without WWW-Authenticate: %d %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+	}
 	_, err := reader.AddVotes(ctx, []api.Vote{{ID: "v2", User: "u", Image: "img0", Vote: "like"}})
 	wantErr(t, err, palate.EFORBIDDEN, "write key")
 

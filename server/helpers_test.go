@@ -185,7 +185,10 @@ func (e *env) do(method, path, key, body string) (int, string) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if key != "" {
+	switch {
+	case strings.Contains(key, " "): // a whole header value
+		req.Header.Set("Authorization", key)
+	case key != "":
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
 	resp, err := http.DefaultClient.Do(req)

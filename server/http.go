@@ -13,6 +13,8 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"palate"
 	"palate/api"
@@ -114,9 +116,16 @@ func (s *Server) authorize(r *http.Request, need access) error {
 		return nil
 	}
 	auth := r.Header.Get("Authorization")
-	key, ok := strings.CutPrefix(auth, "Bearer ")
-	if !ok || key == "" {
+	// The scheme's name is case-insensitive (RFC 9110, 11.1).
+	scheme, key, _ := strings.Cut(auth, " ")
+	key = strings.TrimSpace(key)
+	switch {
+	case auth == "":
 		return palate.Errorf(palate.EUNAUTHORIZED, "missing key: send the header \"Authorization: Bearer KEY\"")
+	case !strings.EqualFold(scheme, "Bearer"):
+		return palate.Errorf(palate.EUNAUTHORIZED, "the Authorization header's scheme is %q; send \"Authorization: Bearer KEY\"", scheme)
+	case key == "":
+		return palate.Errorf(palate.EUNAUTHORIZED, "the Authorization header has no key; send \"Authorization: Bearer KEY\"")
 	}
 	isWrite := equal(key, s.writeKey)
 	isRead := s.readKey != "" && equal(key, s.readKey)
@@ -164,8 +173,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			msg = "internal error: " + msg
 		}
 	}
-	if code == palate.EUNAVAILABLE {
+	switch code {
+	case palate.EUNAVAILABLE:
 		w.Header().Set("Retry-After", "1")
+	case palate.EUNAUTHORIZED:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="palate"`)
 	}
 	_ = writeJSON(w, api.Status(code), api.ErrorResponse{Error: api.ErrorBody{Code: code, Message: msg}})
 }
@@ -207,6 +219,19 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 			return nil, palate.Errorf(palate.ETOOLARGE, "body: over the limit of %d bytes", s.lim.MaxBodyBytes)
 		}
 		return nil, palate.Errorf(palate.EINVALID, "body: %v", err)
+	}
+	// encoding/json would quietly turn bytes that are not UTF-8 into
+	// U+FFFD, storing ids and prompts other than the ones sent.
+	if !utf8.Valid(data) {
+		n := 0
+		for n < len(data) {
+			r, size := utf8.DecodeRune(data[n:])
+			if r == utf8.RuneError && size == 1 {
+				break
+			}
+			n += size
+		}
+		return nil, palate.Errorf(palate.EINVALID, "body: not valid UTF-8 at byte %d", n)
 	}
 	return data, nil
 }
@@ -251,6 +276,12 @@ func decodeStrict(data []byte, v any, where string) error {
 	case errors.As(err, &be):
 		return palate.Errorf(palate.EINVALID, "%s: not valid base64 (at byte %d)", at("image"), int64(be))
 	}
+	// Every time field of the API is called "time"; encoding/json names
+	// neither the field nor the offset of a time.Time's own errors.
+	var tpe *time.ParseError
+	if errors.As(err, &tpe) || strings.HasPrefix(err.Error(), "Time.UnmarshalJSON") {
+		return palate.Errorf(palate.EINVALID, "%s: want an RFC 3339 time such as \"2026-01-02T15:04:05Z\" (%v)", at("time"), err)
+	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		f, _ := strconv.Unquote(name)
 		return palate.Errorf(palate.EINVALID, "%s: unknown field", at(f))
@@ -267,7 +298,11 @@ func jsonKind(goType string) string {
 		return "a base64 string"
 	case strings.HasPrefix(goType, "[]"):
 		return "an array"
-	case strings.HasPrefix(goType, "float"), strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "*float"):
+	case strings.HasPrefix(goType, "uint"), strings.HasPrefix(goType, "*uint"):
+		return "a whole number >= 0"
+	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "*int"):
+		return "a whole number"
+	case strings.HasPrefix(goType, "float"), strings.HasPrefix(goType, "*float"):
 		return "a number"
 	case goType == "bool":
 		return "true or false"

@@ -256,7 +256,15 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.reg = prometheus.NewRegistry()
 	s.metrics = newMetrics(s.reg, s)
 	s.routes, s.mux, s.probe = s.buildRoutes()
-	s.handler = s.mux
+	// Browsers' cross-origin writes are refused (the standard library's
+	// CSRF check, by Sec-Fetch-Site or Origin against Host): without keys a
+	// loopback server would otherwise take votes from any web page the
+	// person visits. Clients that are not browsers send neither header.
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, palate.Errorf(palate.EFORBIDDEN, "cross-origin request refused: a page from %s may not %s %s here", originOf(r), r.Method, r.URL.Path))
+	}))
+	s.handler = cop.Handler(s.mux)
 
 	// Subscribe before loading, so no publication between the two is missed.
 	bg, cancel := context.WithCancel(context.Background())
@@ -294,4 +302,12 @@ func (s *Server) Close() error {
 		s.wg.Wait()
 	})
 	return nil
+}
+
+// originOf names where a cross-origin request came from, for its error.
+func originOf(r *http.Request) string {
+	if o := r.Header.Get("Origin"); o != "" {
+		return o
+	}
+	return "another site (Sec-Fetch-Site: " + r.Header.Get("Sec-Fetch-Site") + ")"
 }
