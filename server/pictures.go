@@ -95,7 +95,9 @@ func (s *Server) imageFile(w http.ResponseWriter, r *http.Request) error {
 	}
 	data, err := os.ReadFile(path)
 	if os.IsNotExist(err) {
-		return palate.Errorf(palate.ENOTFOUND, "image %q: its file %s does not exist", id, path)
+		// The server's own directories stay out of the answer.
+		s.log.Warn("a stored image's file is missing", "image", id, "path", path)
+		return palate.Errorf(palate.ENOTFOUND, "image %q has no picture file on this server (its file is missing)", id)
 	}
 	if err != nil {
 		return palate.Errorf(palate.EINTERNAL, "image %q: %w", id, err)
