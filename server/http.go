@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
+	"reflect"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -272,7 +274,11 @@ func decodeStrict(data []byte, v any, where string) error {
 		if te.Field == "" {
 			return palate.Errorf(palate.EINVALID, "%s: got a JSON %s, want %s", at("body"), te.Value, jsonKind(te.Type.String()))
 		}
-		return palate.Errorf(palate.EINVALID, "%s: got a JSON %s, want %s", at(te.Field), te.Value, jsonKind(te.Type.String()))
+		kind := jsonKind(te.Type.String())
+		if numberOutOfRange(te) {
+			return palate.Errorf(palate.EINVALID, "%s: %s is out of range for %s (%s)", at(te.Field), te.Value, kind, te.Type)
+		}
+		return palate.Errorf(palate.EINVALID, "%s: got a JSON %s, want %s", at(te.Field), te.Value, kind)
 	case errors.As(err, &be):
 		return palate.Errorf(palate.EINVALID, "%s: not valid base64 (at byte %d)", at("image"), int64(be))
 	}
@@ -287,6 +293,33 @@ func decodeStrict(data []byte, v any, where string) error {
 		return palate.Errorf(palate.EINVALID, "%s: unknown field", at(f))
 	}
 	return palate.Errorf(palate.EINVALID, "%s: %v", at("body"), err)
+}
+
+// numberOutOfRange reports whether a type error is a number the field's
+// kind holds but not at that size: any number for a float, a whole number
+// for an integer (a non-negative one for an unsigned integer).
+func numberOutOfRange(te *json.UnmarshalTypeError) bool {
+	v, ok := strings.CutPrefix(te.Value, "number ")
+	if !ok {
+		return false
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return false
+	}
+	t := te.Type
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Float32, reflect.Float64:
+		return true
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return f == math.Trunc(f)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return f == math.Trunc(f) && f >= 0
+	}
+	return false
 }
 
 // jsonKind names a Go type as a JSON reader would.
