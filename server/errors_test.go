@@ -191,6 +191,24 @@ func TestCrossOrigin(t *testing.T) {
 	}
 }
 
+// A store's refusal of a single-object write names no "items[0]": the
+// request had no items.
+func TestSingleWriteErrors(t *testing.T) {
+	e := newEnv(t, Config{ModelDir: modelDirs[0]})
+	e.seedImages(1)
+	if status, body := e.do("POST", "/v1/votes", "", `{"id":"c1","user":"u","image":"img0","vote":"like"}`); status != 200 {
+		t.Fatalf("first vote: %d %s", status, body)
+	}
+	status, body := e.do("POST", "/v1/votes", "", `{"id":"c1","user":"u","image":"img0","vote":"dislike"}`)
+	if status != 409 || strings.Contains(body, "items[0]") || !strings.Contains(body, "c1") {
+		t.Fatalf("conflicting single vote: %d %s; want 409 naming c1 without items[0]", status, body)
+	}
+	status, body = e.do("POST", "/v1/votes", "", `{"items":[{"id":"c1","user":"u","image":"img0","vote":"dislike"},{"id":"c2","user":"u","image":"img0","vote":"like"}]}`)
+	if status != 409 || !strings.Contains(body, "items[0]") {
+		t.Fatalf("conflicting batch: %d %s; want 409 naming items[0]", status, body)
+	}
+}
+
 func TestAuth(t *testing.T) {
 	e := newEnv(t, Config{ModelDir: modelDirs[0], ReadKey: "r3ad", WriteKey: "wr1te"})
 	ctx := context.Background()

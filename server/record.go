@@ -3,8 +3,10 @@ package server
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"palate"
@@ -56,7 +58,7 @@ func (s *Server) postComparisons(w http.ResponseWriter, r *http.Request) error {
 		wr, err = s.store.AddComparisons(r.Context(), cs)
 	}
 	if err != nil {
-		return err
+		return oneItem(err, len(cs))
 	}
 	for _, c := range cs {
 		s.invalidate(c.User)
@@ -105,7 +107,7 @@ func (s *Server) postVotes(w http.ResponseWriter, r *http.Request) error {
 		wr, err = s.store.AddVotes(r.Context(), vs)
 	}
 	if err != nil {
-		return err
+		return oneItem(err, len(vs))
 	}
 	for _, v := range vs {
 		s.invalidate(v.User)
@@ -166,6 +168,23 @@ func (s *Server) invalidate(user string) {
 
 // fieldNamer names a field of item i: "items[i].field" in a batch, "field"
 // for a single object.
+// oneItem drops the "items[0]" that a store puts before a field when the
+// request held one item, whose fields are named plainly (fieldNamer).
+func oneItem(err error, n int) error {
+	var pe *palate.Error
+	if n != 1 || !errors.As(err, &pe) {
+		return err
+	}
+	msg, ok := strings.CutPrefix(pe.Message, "items[0].")
+	if !ok {
+		msg, ok = strings.CutPrefix(pe.Message, "items[0]: ")
+	}
+	if !ok {
+		return err
+	}
+	return &palate.Error{Code: pe.Code, Message: msg, Err: pe.Err}
+}
+
 func fieldNamer(batch bool, i int) func(string) string {
 	return func(field string) string {
 		if !batch {
@@ -248,7 +267,7 @@ func (s *Server) postImages(w http.ResponseWriter, r *http.Request) error {
 	}
 	wr, err := s.store.PutImages(ctx, images)
 	if err != nil {
-		return err
+		return oneItem(err, len(images))
 	}
 	for _, name := range order {
 		g := groups[name]
