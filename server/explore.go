@@ -241,7 +241,10 @@ const defaultGuideBudget = 16
 
 func (s *Server) guideUser(w http.ResponseWriter, r *http.Request) error {
 	start := time.Now()
-	user := r.PathValue("user")
+	user, err := pathID(r, "user")
+	if err != nil {
+		return err
+	}
 	body, err := s.readBody(w, r)
 	if err != nil {
 		return err

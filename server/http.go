@@ -20,6 +20,7 @@ import (
 
 	"palate"
 	"palate/api"
+	"palate/internal/storekit"
 )
 
 // access is what a route needs from the caller.
@@ -211,6 +212,17 @@ func (r *recorder) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 func (r *recorder) WriteHeader(status int) { r.status = status }
+
+// pathID is the path segment name of r, refused with EINVALID naming it
+// when no store could hold it as an id (storekit.CheckID), so that reads
+// answer the same as writes.
+func pathID(r *http.Request, name string) (string, error) {
+	id := r.PathValue(name)
+	if err := storekit.CheckID(id); err != nil {
+		return "", palate.Errorf(palate.EINVALID, "%s in the path %v", name, err)
+	}
+	return id, nil
+}
 
 // readBody reads the request body within MaxBodyBytes.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {

@@ -74,7 +74,10 @@ func fileURL(id string) string { return "/v1/images/" + url.PathEscape(id) + "/f
 // imageFile serves the picture of a stored image: a dataset image's file
 // under the images directory, or a picture the server generated.
 func (s *Server) imageFile(w http.ResponseWriter, r *http.Request) error {
-	id := r.PathValue("id")
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
 	imgs, err := s.store.Images(r.Context(), []string{id})
 	if err != nil {
 		return err

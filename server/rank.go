@@ -21,7 +21,10 @@ type rankRequest struct {
 }
 
 func (s *Server) rank(w http.ResponseWriter, r *http.Request) error {
-	user := r.PathValue("user")
+	user, err := pathID(r, "user")
+	if err != nil {
+		return err
+	}
 	body, err := s.readBody(w, r)
 	if err != nil {
 		return err
@@ -187,7 +190,10 @@ func (s *Server) storedCandidates(ctx context.Context, m *modelState, ids []stri
 }
 
 func (s *Server) profile(w http.ResponseWriter, r *http.Request) error {
-	user := r.PathValue("user")
+	user, err := pathID(r, "user")
+	if err != nil {
+		return err
+	}
 	n, err := intParam(r, "n", 5, s.lim.MaxNeighbours)
 	if err != nil {
 		return err

@@ -22,7 +22,10 @@ type descriptor struct {
 // does, so cosine similarity compares how people differ from everyone
 // rather than what everyone shares.
 func (s *Server) similar(w http.ResponseWriter, r *http.Request) error {
-	user := r.PathValue("user")
+	user, err := pathID(r, "user")
+	if err != nil {
+		return err
+	}
 	n, err := intParam(r, "n", 10, s.lim.MaxNeighbours)
 	if err != nil {
 		return err

@@ -43,7 +43,19 @@ const MaxID = 1024
 
 // Storable reports whether s could be a stored id: text every backend can
 // hold, at most MaxID bytes. Lookups of other strings find nothing.
-func Storable(s string) bool { return len(s) <= MaxID && text(s) == nil }
+func Storable(s string) bool { return CheckID(s) == nil }
+
+// CheckID says why s cannot be a stored id (empty, longer than MaxID bytes,
+// not UTF-8, a NUL byte), or returns nil.
+func CheckID(s string) error {
+	switch {
+	case s == "":
+		return fmt.Errorf("is empty")
+	case len(s) > MaxID:
+		return fmt.Errorf("is %d bytes long; at most %d", len(s), MaxID)
+	}
+	return text(s)
+}
 
 type field struct {
 	name     string
@@ -53,13 +65,11 @@ type field struct {
 
 func checkFields(i int, fs ...field) error {
 	for _, f := range fs {
-		if f.required && f.value == "" {
-			return Item(palate.EINVALID, i, f.name, "is empty")
+		check := text
+		if f.required {
+			check = CheckID
 		}
-		if f.required && len(f.value) > MaxID {
-			return Item(palate.EINVALID, i, f.name, "is %d bytes long; at most %d", len(f.value), MaxID)
-		}
-		if err := text(f.value); err != nil {
+		if err := check(f.value); err != nil {
 			return Item(palate.EINVALID, i, f.name, "%v", err)
 		}
 	}
