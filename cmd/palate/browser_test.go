@@ -280,6 +280,19 @@ func TestBrowser(t *testing.T) {
 	wait("profile opened", fmt.Sprintf(`location.hash === "#profile" && document.getElementById("user-select").value === %q && document.getElementById("profile-facts").textContent.includes(%q) && document.querySelector("#profile-truth .truth") !== null && `+imagesLoaded, other, other))
 	shot("profile.png")
 
+	// Choosing a person in the list hands the keyboard back to picking
+	// (the arrow keys used to move through the list, recording nothing),
+	// and Space on a focused button presses it (it used to record a tie).
+	run("rate", chromedp.Navigate(url+"#rate"), chromedp.Focus(chromedp.ID("user-select")))
+	if got := eval(fmt.Sprintf(`(() => { const s = document.getElementById("user-select"); s.value = %q; s.dispatchEvent(new Event("change")); return s.value; })()`, user)); got != user {
+		t.Fatalf("choosing %s in the list: %q", user, got)
+	}
+	wait("pair", `document.getElementById("img-left").naturalWidth > 0`)
+	run("arrow after choosing", chromedp.KeyEvent(kb.ArrowLeft))
+	wait("a pick, not another person", fmt.Sprintf(`document.getElementById("pick-count").textContent === "1" && document.getElementById("pick-word").textContent === "pick" && document.getElementById("user-select").value === %q && document.getElementById("view-rate").getAttribute("aria-busy") !== "true"`, user))
+	run("space on a button", chromedp.Focus(chromedp.ID("pick-bad")), chromedp.KeyEvent(" "))
+	wait("both bad", `document.getElementById("pick-count").textContent === "2" && document.getElementById("status").textContent.startsWith("Recorded: both bad")`)
+
 	// Guide and model panels render.
 	run("guide", chromedp.Navigate(url+"#guide"), chromedp.WaitVisible(chromedp.CSS("#guide-form button")), chromedp.Click(chromedp.CSS("#guide-form button")))
 	wait("guided pictures", `document.querySelectorAll("#guide-result figure").length === 2 && `+imagesLoaded)

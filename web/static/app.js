@@ -24,6 +24,7 @@ const state = {
   lastOrder: null,    // previous personal order of the pool, ids
   ranking: null,      // {pool, personal, general, before}: the last ranking shown
   busy: false,
+  lasting: "",        // an error that stays shown until fixed (people not loaded)
 };
 
 // ---- API --------------------------------------------------------------
@@ -51,7 +52,17 @@ function showError(e) {
   $("error").textContent = e.message || String(e);
   $("error").hidden = false;
 }
-function clearError() { $("error").hidden = true; }
+// clearError hides the last error, except a lasting one (state.lasting:
+// the page cannot work until it is fixed), which stays shown.
+function clearError() {
+  if (state.lasting) showError(new Error(state.lasting));
+  else $("error").hidden = true;
+}
+
+// unreachable says what a failed fetch means: the server did not answer.
+function unreachable(e) {
+  return e instanceof TypeError ? new Error("The server does not answer (" + e.message + ").") : e;
+}
 function status(msg) { $("status").textContent = msg; }
 
 // picture returns an <img> of a stored image (fetched with the key when
@@ -73,8 +84,21 @@ function newID(kind) {
 // ---- people -----------------------------------------------------------
 
 async function loadUsers(select) {
-  const { users } = await api("GET", "/v1/users");
   const sel = $("user-select");
+  let users;
+  try {
+    ({ users } = await api("GET", "/v1/users"));
+  } catch (e) {
+    const why = e.status === 401 || e.status === 403
+      ? "this server needs an API key: enter it under “API key” below"
+      : unreachable(e).message;
+    sel.replaceChildren(el("option", { value: "", text: "people could not be loaded" }));
+    state.lasting = "Could not load the people: " + why;
+    showError(new Error(state.lasting));
+    return;
+  }
+  state.lasting = "";
+  clearError();
   sel.replaceChildren(el("option", { value: "", text: `choose one of ${users.length} people…` }));
   const ids = users.map((u) => u.user);
   if (select && !ids.includes(select)) ids.unshift(select);
@@ -89,7 +113,7 @@ function setUser(id) {
   state.user = id;
   state.picks = 0;
   state.lastOrder = null;
-  $("pick-count").textContent = "0";
+  showPickCount();
   localStorage.setItem("palate-user", id);
   const sel = $("user-select");
   if (![...sel.options].some((o) => o.value === id)) sel.append(el("option", { value: id, text: `${id} (new)` }));
@@ -155,6 +179,11 @@ async function nextPair() {
   state.nextPair.catch(() => { state.nextPair = null; });
 }
 
+function showPickCount() {
+  $("pick-count").textContent = String(state.picks);
+  $("pick-word").textContent = state.picks === 1 ? "pick" : "picks";
+}
+
 // pick records the choice: 1 left, 0 right, 0.5 can't decide, "bad" both.
 async function pick(choice) {
   if (!state.pair || !state.user) return;
@@ -177,12 +206,18 @@ async function pick(choice) {
       });
     }
     state.picks++;
-    $("pick-count").textContent = String(state.picks);
+    showPickCount();
     $("history-count").textContent = String(Number($("history-count").textContent) + (choice === "bad" ? 2 : 1));
     const label = { 1: "left", 0: "right", 0.5: "can't decide", bad: "both bad" }[choice];
-    status(`Recorded: ${label}. ${state.picks} picks this session.`);
-    await nextPair();
-  } catch (e) { showError(e); } finally {
+    status(`Recorded: ${label}. ${state.picks} ${state.picks === 1 ? "pick" : "picks"} this session.`);
+  } catch (e) {
+    showError(new Error(unreachable(e).message + " This pick was not recorded."));
+    state.busy = false;
+    $("view-rate").setAttribute("aria-busy", "false");
+    return;
+  }
+  // Keys stay dropped until the next pair is on screen.
+  try { await nextPair(); } catch (e) { showError(unreachable(e)); } finally {
     state.busy = false;
     $("view-rate").setAttribute("aria-busy", "false");
   }
@@ -193,6 +228,10 @@ document.addEventListener("keydown", (ev) => {
   if (currentView() !== "rate" || ev.altKey || ev.ctrlKey || ev.metaKey) return;
   const t = ev.target;
   if (t && (t.tagName === "INPUT" || t.tagName === "SELECT" || t.tagName === "TEXTAREA")) return;
+  // Space on a focused control presses it. The rate view's buttons give
+  // up the focus after a mouse click (mouseBlur), so a control is focused
+  // here when the keyboard (Tab) took it there.
+  if (ev.key === " " && t && t.closest && t.closest("button, a, summary, [tabindex], [role=button]")) return;
   const choice = { ArrowLeft: 1, ArrowRight: 0, " ": 0.5, ArrowDown: "bad" }[ev.key];
   if (choice === undefined) return;
   ev.preventDefault();
@@ -414,6 +453,7 @@ $("guide-form").addEventListener("submit", async (ev) => {
 
 let training = null;      // the last GET /v1/training answer
 let trainingTimer = null; // the next poll while a run is going on
+let trainingLost = "";    // why the last poll failed during a run, if it did
 
 // pollTraining asks for the training progress, shows it, and asks again
 // every second while a run goes on; when the run ends it shows the current
@@ -423,13 +463,20 @@ async function pollTraining() {
   trainingTimer = null;
   const was = training && training.state;
   await fetchTraining();
-  if (training && training.state === "training") trainingTimer = setTimeout(pollTraining, 1000);
+  if (training && training.state === "training") trainingTimer = setTimeout(pollTraining, trainingLost ? 5000 : 1000);
   else if (was === "training") { refreshHistoryCount(); show(currentView()); }
 }
 
 // fetchTraining asks for the training progress once and shows it.
 async function fetchTraining() {
-  try { training = await api("GET", "/v1/training"); } catch { return; }
+  try {
+    training = await api("GET", "/v1/training");
+    trainingLost = "";
+  } catch (e) {
+    // While a run goes on, a failed poll means the server is gone or
+    // unreachable: say so instead of showing the last progress as current.
+    if (training && training.state === "training") trainingLost = unreachable(e).message;
+  }
   renderTraining();
 }
 
@@ -438,20 +485,23 @@ function renderTraining() {
   const running = t.state === "training";
   const frac = t.total_steps ? t.step / t.total_steps : 0;
   $("training-banner").hidden = !running;
-  if (running) {
+  if (running && trainingLost) {
+    $("training-banner").textContent = `Lost contact with the server (${trainingLost}); retrying every 5 s. ` +
+      `The last progress seen was step ${t.step} of ${t.total_steps}.`;
+  } else if (running) {
     $("training-banner").textContent = `The model is training: step ${t.step} of ${t.total_steps} (${pct(frac)}). ` +
-      "Picks are recorded meanwhile; rankings appear when it is done (Model view).";
+      "Picks are recorded meanwhile; rankings appear when it is done" + (currentView() === "model" ? "." : " (Model view).");
   }
   $("model-training").hidden = t.state === "none";
   if (t.state === "none") return;
   $("training-bar").value = t.state === "done" ? 1 : frac;
   const num = (x) => (x == null ? "–" : x.toFixed(3));
   $("training-facts").replaceChildren(
-    el("dt", { text: "State" }), el("dd", { text: t.state + (t.error ? ": " + t.error : "") }),
+    el("dt", { text: "State" }), el("dd", { text: (trainingLost ? "unknown: lost contact with the server" : t.state) + (t.error ? ": " + t.error : "") }),
     el("dt", { text: "Step" }), el("dd", { text: `${t.step} of ${t.total_steps}` + (t.stage ? ` (${t.stage})` : "") }),
     el("dt", { text: "Training loss" }), el("dd", { text: num(t.loss) }),
     el("dt", { text: "Training accuracy" }), el("dd", { text: t.step ? pct(t.accuracy) : "–" }),
-    el("dt", { text: "Last validation accuracy" }), el("dd", { text: t.val_accuracy == null ? "not validated yet" : pct(t.val_accuracy) }),
+    el("dt", { text: "Last validation accuracy" }), el("dd", { text: t.val_accuracy == null ? "not validated yet in this stage" : pct(t.val_accuracy) }),
     el("dt", { text: "Episodes/s" }), el("dd", { text: t.episodes_per_second ? t.episodes_per_second.toFixed(0) : "–" }),
   );
 }
@@ -480,14 +530,14 @@ async function showModel() {
     el("dt", { text: "Version" }), el("dd", { text: m.version }),
     el("dt", { text: "Reads" }), el("dd", { text: `${m.embedder} (${m.embedder_dim}) pictures, ${m.text_embedder} prompts` }),
     el("dt", { text: "Trained" }), el("dd", { text: s.steps ? `${s.steps} steps, ${Math.round(s.wall_seconds)} s, stopped by ${s.stopped_by}` : "no summary" }),
-    el("dt", { text: "Validation accuracy" }), el("dd", { text: s.validated ? `${pct(s.best_val_accuracy)} at step ${s.best_step}` : "not validated" }),
+    el("dt", { text: "Validation accuracy" }), el("dd", { text: s.validated ? `${pct(s.best_val_accuracy)} at step ${s.best_step}${s.best_stage ? " of the " + s.best_stage + " stage" : ""}` : "not validated" }),
     el("dt", { text: "Loaded" }), el("dd", { text: new Date(m.loaded).toLocaleString() }),
   );
   const evals = $("model-evals");
   evals.replaceChildren();
   if (s.evals && s.evals.length) {
-    evals.append(el("h3", { text: "Training progress" }), table(["step", "validation accuracy"],
-      s.evals.map((e) => [String(e.step), e.val_accuracy != null ? pct(e.val_accuracy) : "–"])));
+    evals.append(el("h3", { text: "Training progress" }), table(["stage", "step in the stage", "validation accuracy"],
+      s.evals.map((e) => [e.stage || "", String(e.step), e.val_accuracy != null ? pct(e.val_accuracy) : "–"])));
   }
   const bench = $("model-bench");
   bench.replaceChildren();
@@ -496,7 +546,7 @@ async function showModel() {
     bench.append(el("h3", { text: "Bench: pairwise accuracy (95% interval)" }), table(["predictor", "seen people", "unseen people"],
       m.bench.map((r) => [`${r.name}${r.variant && r.variant !== "default" ? " (" + r.variant + ")" : ""}`, f(r.seen), f(r.unseen)])));
   } else {
-    bench.append(el("p", { text: "No bench report given (palate serve --bench FILE)." }));
+    bench.append(el("p", { text: "No bench report given (palate serve --bench FILE, or palate demo --bench FILE)." }));
   }
 }
 
@@ -507,27 +557,34 @@ function table(head, rows) {
 
 // ---- wiring -----------------------------------------------------------
 
-$("pick-left").addEventListener("click", () => pick(1));
-$("pick-right").addEventListener("click", () => pick(0));
-$("pick-tie").addEventListener("click", () => pick(0.5));
-$("pick-bad").addEventListener("click", () => pick("bad"));
+// mouseBlur takes the focus off a button clicked with the mouse (a click
+// from the keyboard has detail 0), so that the rate view's keys (Space:
+// can't decide) go on working rather than pressing that button again.
+const mouseBlur = (ev) => { if (ev.detail > 0) ev.currentTarget.blur(); };
+$("pick-left").addEventListener("click", (ev) => { mouseBlur(ev); pick(1); });
+$("pick-right").addEventListener("click", (ev) => { mouseBlur(ev); pick(0); });
+$("pick-tie").addEventListener("click", (ev) => { mouseBlur(ev); pick(0.5); });
+$("pick-bad").addEventListener("click", (ev) => { mouseBlur(ev); pick("bad"); });
 $("foryou-new").addEventListener("click", async () => {
   try { await newPool(); await rankPool("foryou"); } catch (e) { showError(e); }
 });
-$("new-user").addEventListener("click", () => {
+$("new-user").addEventListener("click", (ev) => {
+  mouseBlur(ev);
   const id = newID("you").slice(0, 16);
   setUser(id);
   location.hash = "#rate";
 });
-$("user-select").addEventListener("change", (ev) => { if (ev.target.value) setUser(ev.target.value); });
+// Choosing a person hands the keyboard back to the page, so that the arrow
+// keys pick rather than move through the list.
+$("user-select").addEventListener("change", (ev) => { if (ev.target.value) { setUser(ev.target.value); ev.target.blur(); } });
 for (const r of document.querySelectorAll("input[name=colour]")) r.addEventListener("change", () => mapData && drawMap());
 $("api-key").value = sessionStorage.getItem("palate-key") || "";
-$("api-key").addEventListener("change", () => { sessionStorage.setItem("palate-key", key()); loadUsers(state.user).catch(showError); });
+$("api-key").addEventListener("change", () => { sessionStorage.setItem("palate-key", key()); loadUsers(state.user); });
 window.addEventListener("hashchange", () => show(currentView()));
 
 (async () => {
   const saved = localStorage.getItem("palate-user") || "";
-  try { await loadUsers(saved); } catch (e) { showError(e); }
+  await loadUsers(saved);
   await pollTraining();
   if (saved) setUser(saved); else show(currentView());
 })();
