@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"palate/api"
+	"palate/internal/testmodel"
 	"palate/train"
 )
 
@@ -535,4 +536,36 @@ func logGeneralAgain(t *testing.T, url, user, list string) {
 		}
 		t.Logf("non-personal scores asked again (%d): %s", rep+1, strings.TrimSuffix(b.String(), ","))
 	}
+}
+
+// TestBrowserKey opens the page of a server with keys without one: the page
+// says, and keeps saying, that a key is needed (it used to show "loading…"
+// for ever, its error cleared at once), and loads the people once the key
+// is entered.
+func TestBrowserKey(t *testing.T) {
+	exe := chromium(t)
+	t.Setenv("PALATE_WRITE_KEY", "wr1te")
+	t.Setenv("PALATE_READ_KEY", "")
+	url := startServe(t, "--db", "mem:", "--model", testmodel.Dir(t, 1))
+	ctx := browserContext(t, exe)
+	wait := func(what, cond string) {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+			page, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("error").textContent + " | " + document.getElementById("user-select").textContent`))
+			t.Fatalf("%s: %v (page: %s)", what, err, page)
+		}
+	}
+	keyNeeded := `!document.getElementById("error").hidden && document.getElementById("error").textContent.includes("this server needs an API key")`
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/#rate")); err != nil {
+		t.Fatal(err)
+	}
+	wait("the key is asked for", keyNeeded)
+	if err := chromedp.Do(ctx, chromedp.Sleep(1500*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	wait("the request stays shown", keyNeeded+` && document.getElementById("user-select").textContent === "people could not be loaded"`)
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { const k = document.getElementById("api-key"); k.value = "wr1te"; k.dispatchEvent(new Event("change")); return "ok"; })()`)); err != nil {
+		t.Fatal(err)
+	}
+	wait("people loaded with the key", `document.getElementById("error").hidden && document.getElementById("user-select").options[0].textContent.startsWith("choose one of")`)
 }
