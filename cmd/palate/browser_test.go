@@ -380,6 +380,9 @@ func TestBrowserTraining(t *testing.T) {
 	wait("pair and training note", `document.getElementById("img-left").naturalWidth > 0 && document.getElementById("rate-top").textContent.includes("model is training") && document.getElementById("error").hidden`)
 	run("pick", chromedp.KeyEvent(kb.ArrowLeft))
 	wait("pick recorded", `document.getElementById("pick-count").textContent === "1" && document.getElementById("error").hidden`)
+	// Views that need the model say so in words, not with the API's text.
+	run("profile while training", chromedp.Navigate(url+"#profile"))
+	wait("profile notice", `document.getElementById("status").textContent.startsWith("The model is still training") && document.getElementById("error").hidden`)
 
 	run("back to the model view", chromedp.Navigate(url+"#model"))
 	wait("still training", `document.getElementById("training-facts").textContent.includes("training")`)

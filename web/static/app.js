@@ -279,7 +279,7 @@ async function rankPool(where) {
     if (where === "rate") $("rate-top").replaceChildren(note());
     else {
       $("foryou-prompt").textContent = pool.prompt;
-      $("foryou-state").textContent = e.message;
+      $("foryou-state").textContent = "no model yet: the model is training";
       $("foryou-personal").replaceChildren(note());
       $("foryou-general").replaceChildren(note());
     }
@@ -446,7 +446,11 @@ $("guide-form").addEventListener("submit", async (ev) => {
       el("figcaption", { text: `${what}: P(like) ${pct(pic.p_like)}` }), el("small", { text: pic.prompt }));
     out.replaceChildren(fig(g.unguided, "Unguided"), fig(g.guided, `Guided (${g.method})`),
       el("p", { text: `${g.calls} generator calls, ${g.seconds.toFixed(2)} s` + (g.cold_start ? "; cold start: guided by the non-personal score" : "") + (g.negative ? `; negative prompt: ${g.negative}` : "") }));
-  } catch (e) { out.replaceChildren(); showError(e); }
+  } catch (e) {
+    out.replaceChildren();
+    if (trainingNotice(e)) out.append(el("p", { class: "note", text: "The model is training: guidance needs it, and works when it is done." }));
+    else showError(e);
+  }
 });
 
 // ---- training -----------------------------------------------------------
@@ -510,7 +514,7 @@ function renderTraining() {
 // notice rather than an error, and reports whether it did.
 function trainingNotice(e) {
   if (e.status !== 503 || !training || training.state !== "training") return false;
-  status(e.message);
+  status("The model is still training: this view fills in when it is done (progress in the banner above).");
   return true;
 }
 
