@@ -425,7 +425,7 @@ async function showSimilar() {
   for (const u of sim.users) {
     const p = await api("GET", `/v1/users/${encodeURIComponent(u.user)}/profile?n=4`);
     const grid = el("ol", { class: "grid small" }, ...p.top_liked.map((it) => el("li", {}, picture(it.id, `liked by ${u.user}`))));
-    const open = el("button", { type: "button", text: "open", onclick: () => { setUser(u.user); location.hash = "#profile"; } });
+    const open = el("button", { type: "button", text: "open", "aria-label": `open ${u.user}'s profile`, onclick: () => { setUser(u.user); location.hash = "#profile"; } });
     list.append(el("li", {}, el("strong", { text: u.user }), ` similarity ${u.similarity.toFixed(2)} `, open, grid));
   }
 }
