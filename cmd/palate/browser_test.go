@@ -223,6 +223,9 @@ func TestBrowser(t *testing.T) {
 		wait(fmt.Sprintf("pick %d recorded", i+1), fmt.Sprintf(`document.getElementById("pick-count").textContent === "%d" && !document.getElementById("img-left").src.endsWith("/") && document.getElementById("view-rate").getAttribute("aria-busy") !== "true"`, i+1))
 	}
 	wait("top picks", `document.querySelectorAll("#rate-top li").length === 6 && `+imagesLoaded)
+	if got, want := eval(`document.getElementById("user-select").selectedOptions[0].textContent`), user+" (9 picks, 2 votes)"; got != want {
+		t.Errorf("the person list says %q after the picks; want %q", got, want)
+	}
 	shot("rate.png")
 
 	// The picks reached the store.

@@ -25,6 +25,8 @@ const state = {
   ranking: null,      // {pool, personal, general, before}: the last ranking shown
   busy: false,
   lasting: "",        // an error that stays shown until fixed (people not loaded)
+  counts: { comparisons: 0, votes: 0 }, // the person's recorded picks and votes
+  listed: new Map(),  // the people list's counts by id
 };
 
 // ---- API --------------------------------------------------------------
@@ -99,6 +101,7 @@ async function loadUsers(select) {
   }
   state.lasting = "";
   clearError();
+  state.listed = new Map(users.map((u) => [u.user, { comparisons: u.comparisons, votes: u.votes }]));
   sel.replaceChildren(el("option", { value: "", text: `choose one of ${users.length} people…` }));
   const ids = users.map((u) => u.user);
   if (select && !ids.includes(select)) ids.unshift(select);
@@ -112,12 +115,15 @@ async function loadUsers(select) {
 function setUser(id) {
   state.user = id;
   state.picks = 0;
+  // The list's counts until the profile answers (it needs the model).
+  state.counts = { ...(state.listed.get(id) || { comparisons: 0, votes: 0 }) };
   state.lastOrder = null;
   showPickCount();
   localStorage.setItem("palate-user", id);
   const sel = $("user-select");
   if (![...sel.options].some((o) => o.value === id)) sel.append(el("option", { value: id, text: `${id} (new)` }));
   sel.value = id;
+  showCounts();
   status(`Rating as ${id}.`);
   refreshHistoryCount();
   show(currentView());
@@ -127,7 +133,8 @@ async function refreshHistoryCount() {
   if (!state.user) return;
   try {
     const p = await api("GET", `/v1/users/${encodeURIComponent(state.user)}/profile?n=1`);
-    $("history-count").textContent = String(p.comparisons + p.votes);
+    state.counts = { comparisons: p.comparisons, votes: p.votes };
+    showCounts();
   } catch (e) { if (e.status !== 503) showError(e); } // 503: no model yet, the count waits for it
 }
 
@@ -179,6 +186,15 @@ async function nextPair() {
   state.nextPair.catch(() => { state.nextPair = null; });
 }
 
+// showCounts shows the person's recorded picks and votes (state.counts)
+// on the rate view and in the person list.
+function showCounts() {
+  const c = state.counts;
+  $("history-count").textContent = String(c.comparisons + c.votes);
+  const opt = [...$("user-select").options].find((o) => o.value === state.user);
+  if (opt) opt.textContent = `${state.user} (${c.comparisons} picks, ${c.votes} votes)`;
+}
+
 function showPickCount() {
   $("pick-count").textContent = String(state.picks);
   $("pick-word").textContent = state.picks === 1 ? "pick" : "picks";
@@ -207,7 +223,8 @@ async function pick(choice) {
     }
     state.picks++;
     showPickCount();
-    $("history-count").textContent = String(Number($("history-count").textContent) + (choice === "bad" ? 2 : 1));
+    if (choice === "bad") state.counts.votes += 2; else state.counts.comparisons++;
+    showCounts();
     const label = { 1: "left", 0: "right", 0.5: "can't decide", bad: "both bad" }[choice];
     status(`Recorded: ${label}. ${state.picks} ${state.picks === 1 ? "pick" : "picks"} this session.`);
   } catch (e) {
