@@ -275,7 +275,7 @@ func TestBrowser(t *testing.T) {
 
 	// The taste map; a click opens another person.
 	run("map", chromedp.Navigate(url+"#map"))
-	wait("map points", `document.querySelectorAll("#map-svg circle").length >= 10`)
+	wait("map points", `document.querySelectorAll("#map-svg circle").length >= 10 && document.querySelectorAll("#map-legend li").length >= 2`)
 	shot("map.png")
 	// A point another point covers would take the click: pick one that is
 	// itself the element at its centre.

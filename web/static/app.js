@@ -378,7 +378,7 @@ async function showProfile() {
 
 // ---- taste map --------------------------------------------------------
 
-const palette = ["#7a2e8f", "#1c7a3d", "#d9822b", "#1f5fa8", "#b3261e", "#5d8a1c", "#8a6d1c", "#2a8a8a", "#a8326e", "#555"];
+const palette = ["#7a2e8f", "#1c7a3d", "#d9822b", "#1f5fa8", "#b3261e", "#111", "#8a6d1c", "#2a8a8a", "#a8326e", "#999"];
 let mapData = null;
 
 async function showMap() {
@@ -420,6 +420,15 @@ function drawMap() {
     svg.append(c);
   }
   if (me) svg.append(me); // on top
+  // The legend: each colour on the map, with its people.
+  const count = new Map();
+  for (const p of pts) {
+    const k = by === "group" && p.group >= 0 ? p.group : p.cluster;
+    count.set(k, (count.get(k) || 0) + 1);
+  }
+  $("map-legend").replaceChildren(...[...count].sort((a, b) => a[0] - b[0]).map(([k, n]) =>
+    el("li", {}, el("span", { class: "swatch", style: `background:${palette[k % palette.length]}`, "aria-hidden": "true" }),
+      `${by === "group" ? "true group" : "cluster"} ${k}: ${n} ${n === 1 ? "person" : "people"}`)));
   const inMap = pts.some((p) => p.user === state.user);
   $("map-caption").textContent = `${pts.length} people, ${mapData.clusters} learned clusters` +
     (mapData.groups ? `, ${mapData.groups} true groups` : "") +
