@@ -421,14 +421,16 @@ function drawMap() {
   }
   if (me) svg.append(me); // on top
   // The legend: each colour on the map, with its people.
-  const count = new Map();
+  const count = new Map(); // label → [colour index, people]
   for (const p of pts) {
-    const k = by === "group" && p.group >= 0 ? p.group : p.cluster;
-    count.set(k, (count.get(k) || 0) + 1);
+    const group = by === "group" && p.group >= 0;
+    const k = group ? p.group : p.cluster;
+    const label = (group ? "true group " : "cluster ") + k;
+    count.set(label, [k, (count.has(label) ? count.get(label)[1] : 0) + 1]);
   }
-  $("map-legend").replaceChildren(...[...count].sort((a, b) => a[0] - b[0]).map(([k, n]) =>
+  $("map-legend").replaceChildren(...[...count].sort((a, b) => a[0].localeCompare(b[0], undefined, { numeric: true })).map(([label, [k, n]]) =>
     el("li", {}, el("span", { class: "swatch", style: `background:${palette[k % palette.length]}`, "aria-hidden": "true" }),
-      `${by === "group" ? "true group" : "cluster"} ${k}: ${n} ${n === 1 ? "person" : "people"}`)));
+      `${label}: ${n} ${n === 1 ? "person" : "people"}`)));
   const inMap = pts.some((p) => p.user === state.user);
   $("map-caption").textContent = `${pts.length} people, ${mapData.clusters} learned clusters` +
     (mapData.groups ? `, ${mapData.groups} true groups` : "") +
