@@ -11,7 +11,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"reflect"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -287,7 +286,7 @@ func decodeStrict(data []byte, v any, where string) error {
 			return palate.Errorf(palate.EINVALID, "%s: got a JSON %s, want %s", at("body"), te.Value, jsonKind(te.Type.String()))
 		}
 		kind := jsonKind(te.Type.String())
-		if numberOutOfRange(te) {
+		if numberOutOfRange(te.Value, kind) {
 			return palate.Errorf(palate.EINVALID, "%s: %s is out of range for %s (%s)", at(te.Field), te.Value, kind, te.Type)
 		}
 		return palate.Errorf(palate.EINVALID, "%s: got a JSON %s, want %s", at(te.Field), te.Value, kind)
@@ -307,11 +306,12 @@ func decodeStrict(data []byte, v any, where string) error {
 	return palate.Errorf(palate.EINVALID, "%s: %v", at("body"), err)
 }
 
-// numberOutOfRange reports whether a type error is a number the field's
-// kind holds but not at that size: any number for a float, a whole number
-// for an integer (a non-negative one for an unsigned integer).
-func numberOutOfRange(te *json.UnmarshalTypeError) bool {
-	v, ok := strings.CutPrefix(te.Value, "number ")
+// numberOutOfRange reports whether a JSON value (a type error's "number
+// 1e39") is a number that a field of kind (jsonKind's name) holds, but not
+// at that size: any number for a float, a whole one for an integer, a
+// whole non-negative one for an unsigned integer.
+func numberOutOfRange(value, kind string) bool {
+	v, ok := strings.CutPrefix(value, "number ")
 	if !ok {
 		return false
 	}
@@ -319,16 +319,12 @@ func numberOutOfRange(te *json.UnmarshalTypeError) bool {
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return false
 	}
-	t := te.Type
-	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.Float32, reflect.Float64:
+	switch kind {
+	case "a number":
 		return true
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+	case "a whole number":
 		return f == math.Trunc(f)
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+	case "a whole number >= 0":
 		return f == math.Trunc(f) && f >= 0
 	}
 	return false

@@ -12,11 +12,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
 	"palate"
-	"palate/internal/symlink"
+	"palate/internal/outdir"
 	"palate/model"
 )
 
@@ -138,31 +139,14 @@ func Save(dir string, ck *Checkpoint) error { return save(dir, ck, nil) }
 func CheckOutDir(dir string) error {
 	// "notes.txt/" is the file notes.txt; a link is followed, so a save
 	// writes where it points.
-	dir, err := symlink.Resolve(dir)
-	if err != nil {
+	dir, ents, err := outdir.Entries(dir, "checkpoint directory")
+	switch {
+	case err != nil:
 		return err
-	}
-	st, err := os.Stat(dir)
-	if errors.Is(err, fs.ErrNotExist) {
+	case len(ents) == 0 || slices.ContainsFunc(ents, func(e os.DirEntry) bool { return e.Name() == ManifestFile }):
 		return nil
 	}
-	if err != nil {
-		return palate.Errorf(palate.EINTERNAL, "checkpoint directory %s: %w", dir, err)
-	}
-	if !st.IsDir() {
-		return palate.Errorf(palate.ECONFLICT, "checkpoint directory %s is a file; choose a new directory", dir)
-	}
-	if _, err := os.Stat(filepath.Join(dir, ManifestFile)); err == nil {
-		return nil
-	}
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return palate.Errorf(palate.EINTERNAL, "checkpoint directory %s: %w", dir, err)
-	}
-	if len(ents) > 0 {
-		return palate.Errorf(palate.ECONFLICT, "checkpoint directory %s exists, is not empty and holds no checkpoint (no %s); a save would delete what is there: choose a new directory", dir, ManifestFile)
-	}
-	return nil
+	return palate.Errorf(palate.ECONFLICT, "checkpoint directory %s exists, is not empty and holds no checkpoint (no %s); a save would delete what is there: choose a new directory", dir, ManifestFile)
 }
 
 func save(dir string, ck *Checkpoint, hook saveHook) (err error) {
@@ -172,7 +156,7 @@ func save(dir string, ck *Checkpoint, hook saveHook) (err error) {
 	if err := ck.Validate(); err != nil {
 		return err
 	}
-	if dir, err = symlink.Resolve(dir); err != nil {
+	if dir, err = outdir.Resolve(dir); err != nil {
 		return err
 	}
 	if err := CheckOutDir(dir); err != nil {
@@ -318,7 +302,7 @@ func randomSuffix() string {
 func Load(dir string) (*Checkpoint, error) {
 	// A link at dir is followed as Save follows it, so that the sibling
 	// of an interrupted save is looked for beside the link's target.
-	if real, rerr := symlink.Resolve(dir); rerr == nil {
+	if real, rerr := outdir.Resolve(dir); rerr == nil {
 		dir = real
 	} else {
 		dir = filepath.Clean(dir)

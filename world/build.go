@@ -5,10 +5,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"image/png"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -17,7 +15,7 @@ import (
 
 	"palate"
 	"palate/dataset"
-	"palate/internal/symlink"
+	"palate/internal/outdir"
 )
 
 // Truth file names, beside the dataset files. Tools that learn never read
@@ -94,23 +92,13 @@ func (w *World) Build(ctx context.Context, dir string, emb palate.Embedder, prog
 	if emb == nil && cfg.Images == "none" {
 		return nil, palate.Errorf(palate.EINVALID, "world: images \"none\" needs an embedder, or nothing of the pictures would be kept")
 	}
-	dir, err := symlink.Resolve(dir) // build where a link points, keeping it
+	// Build where a link points, keeping it.
+	dir, ents, err := outdir.Entries(dir, "world: output directory")
 	if err != nil {
 		return nil, err
 	}
-	if st, err := os.Stat(dir); err == nil {
-		if !st.IsDir() {
-			return nil, palate.Errorf(palate.ECONFLICT, "world: %s is a file; choose a new directory", dir)
-		}
-		ents, err := os.ReadDir(dir)
-		if err != nil {
-			return nil, palate.Errorf(palate.EINTERNAL, "world: %w", err)
-		}
-		if len(ents) > 0 {
-			return nil, palate.Errorf(palate.ECONFLICT, "world: %s exists and is not empty; choose a new directory", dir)
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, palate.Errorf(palate.EINTERNAL, "world: %w", err)
+	if len(ents) > 0 {
+		return nil, palate.Errorf(palate.ECONFLICT, "world: %s exists and is not empty; choose a new directory", dir)
 	}
 	tmp := dir + fmt.Sprintf(".partial-%d", os.Getpid())
 	if err := os.RemoveAll(tmp); err != nil {

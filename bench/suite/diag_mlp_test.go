@@ -53,7 +53,7 @@ func TestDiagMLP(t *testing.T) {
 	crossFit := func(y []float64) (ridge, net []float64) {
 		ridge, net = make([]float64, n), make([]float64, n)
 		for f := range 2 {
-			w := ridgeOn(X, folds[f], 100, y)
+			w := ridgeFit(X, folds[f], 100)(func(r int) float64 { return y[r] })
 			m := fitMLP(X, y, folds[f], 256, uint64(f+1))
 			for _, r := range folds[1-f] {
 				ridge[r], net[r] = dot(w, X[r]), m.predict(X[r])
@@ -127,24 +127,6 @@ func TestDiagMLP(t *testing.T) {
 	}
 	t.Logf("group utility, told the group: pairs seen/unseen: exact %s  ridge %s  mlp %s  (%.0f s)",
 		pairAcc(byGroup(exact)), pairAcc(byGroup(ridges)), pairAcc(byGroup(nets)), time.Since(start).Seconds())
-}
-
-// ridgeOn is the ridge regression (penalty lam) of y on the rows of X.
-func ridgeOn(X [][]float64, rows []int, lam float64, y []float64) []float64 {
-	D := len(X[0])
-	gram := make([]float64, D*D)
-	b := make([]float64, D)
-	for _, r := range rows {
-		addOuter(gram, D, 1, X[r])
-		for i, v := range X[r] {
-			b[i] += v * y[r]
-		}
-	}
-	mirror(gram, D)
-	for i := range D {
-		gram[i*D+i] += lam
-	}
-	return cholSolve(cholesky(gram, D), D, b)
 }
 
 // mlp is a one-hidden-layer ReLU regression, y ≈ w2·relu(W1 x) + b2, on

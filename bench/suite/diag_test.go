@@ -34,48 +34,9 @@ import (
 	"palate"
 	"palate/dataset"
 	"palate/history"
+	"palate/internal/linalg"
 	"palate/world"
 )
-
-// cholesky returns the lower factor of the n×n positive definite a.
-func cholesky(a []float64, n int) []float64 {
-	l := make([]float64, n*n)
-	for i := range n {
-		for j := 0; j <= i; j++ {
-			s := a[i*n+j]
-			for k := range j {
-				s -= l[i*n+k] * l[j*n+k]
-			}
-			if i == j {
-				l[i*n+i] = math.Sqrt(s)
-			} else {
-				l[i*n+j] = s / l[j*n+j]
-			}
-		}
-	}
-	return l
-}
-
-// cholSolve solves L·Lᵀ x = b.
-func cholSolve(l []float64, n int, b []float64) []float64 {
-	y := make([]float64, n)
-	for i := range n {
-		s := b[i]
-		for k := range i {
-			s -= l[i*n+k] * y[k]
-		}
-		y[i] = s / l[i*n+i]
-	}
-	x := make([]float64, n)
-	for i := n - 1; i >= 0; i-- {
-		s := y[i]
-		for k := i + 1; k < n; k++ {
-			s -= l[k*n+i] * x[k]
-		}
-		x[i] = s / l[i*n+i]
-	}
-	return x
-}
 
 func dot(a, b []float64) float64 {
 	s := 0.0
@@ -133,7 +94,12 @@ func fitBT(xs [][]float64, wt []float64, lam float64, prior, start []float64, it
 			addOuter(h, n, c*p*(1-p), x)
 		}
 		mirror(h, n)
-		step := cholSolve(cholesky(h, n), n, g)
+		// h is the Hessian plus lam·I, positive definite for lam > 0.
+		chol, ok := linalg.NewCholesky(h, n)
+		if !ok {
+			panic("fitBT: the Hessian is not positive definite (lam <= 0?)")
+		}
+		step := chol.Solve(g)
 		for i := range w {
 			w[i] -= step[i]
 		}
@@ -165,29 +131,45 @@ func posterior(ws [][]float64, pi []float64, xs [][]float64) []float64 {
 	return lp
 }
 
-// ridgeOnHalf factorises a ridge regression (penalty lam) on every other
-// row of X once, and returns what fits a target y (by row) on those rows
-// and predicts it on every row.
-func ridgeOnHalf(X [][]float64, lam float64) func(y func(r int) float64) []float64 {
+// ridgeFit factorises a ridge regression (penalty lam) on the given rows
+// of X once, and returns what fits a target y (by row) on those rows,
+// giving the weights.
+func ridgeFit(X [][]float64, rows []int, lam float64) func(y func(r int) float64) []float64 {
 	D := len(X[0])
 	gram := make([]float64, D*D)
-	for r := 0; r < len(X); r += 2 {
+	for _, r := range rows {
 		addOuter(gram, D, 1, X[r])
 	}
 	mirror(gram, D)
 	for i := range D {
 		gram[i*D+i] += lam
 	}
-	chol := cholesky(gram, D)
+	chol, ok := linalg.NewCholesky(gram, D)
+	if !ok {
+		panic("ridgeFit: the Gram matrix is not positive definite (lam <= 0?)")
+	}
 	return func(y func(r int) float64) []float64 {
 		b := make([]float64, D)
-		for r := 0; r < len(X); r += 2 {
+		for _, r := range rows {
 			yr := y(r)
 			for i, v := range X[r] {
 				b[i] += v * yr
 			}
 		}
-		w := cholSolve(chol, D, b)
+		return chol.Solve(b)
+	}
+}
+
+// ridgeOnHalf is ridgeFit on every other row of X, returning what fits a
+// target y on those rows and predicts it on every row.
+func ridgeOnHalf(X [][]float64, lam float64) func(y func(r int) float64) []float64 {
+	var even []int
+	for r := 0; r < len(X); r += 2 {
+		even = append(even, r)
+	}
+	fit := ridgeFit(X, even, lam)
+	return func(y func(r int) float64) []float64 {
+		w := fit(y)
 		s := make([]float64, len(X))
 		for r := range X {
 			s[r] = dot(w, X[r])

@@ -3,11 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"image/png"
-	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -22,6 +20,7 @@ import (
 	"palate/features"
 	"palate/guide"
 	"palate/history"
+	"palate/internal/outdir"
 	"palate/model"
 	"palate/train"
 )
@@ -132,19 +131,9 @@ var guideOutputs = []string{"guided.png", "unguided.png", "summary.json"}
 // anything but an earlier run's outputs, which a run would overwrite. It
 // returns the earlier run's outputs that are there.
 func checkGuideOut(out string) (earlier []string, err error) {
-	st, err := os.Stat(out)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
+	_, ents, err := outdir.Entries(out, "--out")
 	if err != nil {
-		return nil, palate.Errorf(palate.EINTERNAL, "--out: %w", err)
-	}
-	if !st.IsDir() {
-		return nil, palate.Errorf(palate.ECONFLICT, "--out %s is a file; choose a directory", out)
-	}
-	ents, err := os.ReadDir(out)
-	if err != nil {
-		return nil, palate.Errorf(palate.EINTERNAL, "--out: %w", err)
+		return nil, err
 	}
 	for _, e := range ents {
 		if !slices.Contains(guideOutputs, e.Name()) {

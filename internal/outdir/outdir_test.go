@@ -1,8 +1,9 @@
-package symlink
+package outdir
 
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"palate"
@@ -46,5 +47,32 @@ func TestResolve(t *testing.T) {
 	}
 	if _, err := Resolve(filepath.Join(dir, "loop1")); palate.ErrorCode(err) != palate.EINVALID {
 		t.Errorf("a loop of links: %v; want invalid", err)
+	}
+}
+
+func TestEntries(t *testing.T) {
+	dir, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := filepath.Join(dir, "full")
+	if err := os.MkdirAll(full, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(full, "a"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(full, filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if real, ents, err := Entries(filepath.Join(dir, "new"), "out"); err != nil || ents != nil || real != filepath.Join(dir, "new") {
+		t.Errorf("a new directory: %q %v %v", real, ents, err)
+	}
+	if real, ents, err := Entries(filepath.Join(dir, "link"), "out"); err != nil || len(ents) != 1 || ents[0].Name() != "a" || real != full {
+		t.Errorf("through a link: %q %v %v", real, ents, err)
+	}
+	_, _, err = Entries(filepath.Join(full, "a"), "--out")
+	if palate.ErrorCode(err) != palate.ECONFLICT || !strings.Contains(err.Error(), "--out "+filepath.Join(full, "a")+" is a file") {
+		t.Errorf("a file: %v; want a conflict naming it", err)
 	}
 }

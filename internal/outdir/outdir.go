@@ -1,8 +1,11 @@
-// Package symlink follows a symbolic link at the end of an output path, so
-// that commands which build a directory beside its final name and rename it
-// into place write where a link points (keeping the link) instead of
-// replacing the link, or failing at the rename when it dangles.
-package symlink
+// Package outdir checks output directories before a command writes into
+// them: what they hold (Entries), so that nothing a command did not make is
+// overwritten, and where a symbolic link at the end of the path points
+// (Resolve), so that commands which build a directory beside its final
+// name and rename it into place write where the link points (keeping the
+// link) instead of replacing the link, or failing at the rename when it
+// dangles.
+package outdir
 
 import (
 	"errors"
@@ -49,4 +52,29 @@ func Resolve(path string) (string, error) {
 		path = filepath.Clean(target)
 	}
 	return "", palate.Errorf(palate.EINVALID, "%s: more than %d symbolic links in a row (a loop?)", path, maxLinks)
+}
+
+// Entries follows a link at dir (Resolve) and lists what the directory
+// there holds: its resolved path and entries, no entries when it does not
+// exist yet. A file there is ECONFLICT, named with what the directory is
+// for ("checkpoint directory", "--out"); other failures are EINTERNAL.
+func Entries(dir, what string) (string, []os.DirEntry, error) {
+	dir, err := Resolve(dir)
+	if err != nil {
+		return "", nil, err
+	}
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return dir, nil, nil
+	case err != nil:
+		return "", nil, palate.Errorf(palate.EINTERNAL, "%s %s: %w", what, dir, err)
+	case !st.IsDir():
+		return "", nil, palate.Errorf(palate.ECONFLICT, "%s %s is a file; choose a directory", what, dir)
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return "", nil, palate.Errorf(palate.EINTERNAL, "%s %s: %w", what, dir, err)
+	}
+	return dir, ents, nil
 }
