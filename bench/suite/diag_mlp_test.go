@@ -270,7 +270,7 @@ func fitMLP(X [][]float64, y []float64, rows []int, H int, seed uint64) *mlp {
 // when unset) and prints its accuracy at the bench's k = 8 comparisons, to
 // ask whether its capacity or the pairs bound what it learns.
 func TestDiagNonPersonal(t *testing.T) {
-	d, _, _, _ := diagWorld(t)
+	d, _, X, _ := diagWorld(t)
 	opt := baseline.NonPersonalOptions{Seed: 1, Hidden: 32, L2: 0.01} // the defaults
 	if v, err := strconv.Atoi(os.Getenv("PALATE_DIAG_HIDDEN")); err == nil {
 		opt.Hidden = v
@@ -307,7 +307,6 @@ func TestDiagNonPersonal(t *testing.T) {
 	// PALATE_DIAG_PCA=K replaces the vectors by their first K principal
 	// components (of the standardised vectors, by power iteration).
 	if k, err := strconv.Atoi(os.Getenv("PALATE_DIAG_PCA")); err == nil && k > 0 {
-		_, _, X, _ := diagWorld(t)
 		D := len(X[0]) - 1
 		cov := make([]float64, D*D)
 		for _, x := range X {
