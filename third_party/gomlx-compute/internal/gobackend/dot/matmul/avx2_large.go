@@ -222,6 +222,8 @@ func avx2LargeMatrixSliceFloat32( //alt:f32
 			}
 		}
 	}
+	// palate: VZEROUPPER before the scalar code that follows; see third_party/README.md.
+	archsimd.ClearAVXUpperBits()
 }
 
 // avx2LargeKernelFloat32 implements a kernel of the matrix multiplication for

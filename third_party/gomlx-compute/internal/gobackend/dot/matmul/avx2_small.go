@@ -280,6 +280,10 @@ func avx2SmallFloat32( //alt:f32
 					//alt:f64 o3_0.Store((*[4]float64)(unsafe.Pointer(outBase3)))
 				}
 
+				if col < rhsCrossSize {
+					// palate: VZEROUPPER before scalar float code; see third_party/README.md.
+					archsimd.ClearAVXUpperBits()
+				}
 				for ; col < rhsCrossSize; col++ {
 					r0 := *(*float32)(unsafe.Pointer(rColBase + uintptr(col)*iSize)) //alt:f32
 					//alt:bf16 r0 := (*(*bfloat16.BFloat16)(unsafe.Pointer(rColBase + uintptr(col)*iSize))).Float32()
@@ -367,6 +371,10 @@ func avx2SmallFloat32( //alt:f32
 					//alt:f64 o0.Store((*[4]float64)(unsafe.Pointer(outBase)))
 				}
 
+				if col < rhsCrossSize {
+					// palate: VZEROUPPER before scalar float code; see third_party/README.md.
+					archsimd.ClearAVXUpperBits()
+				}
 				for ; col < rhsCrossSize; col++ {
 					r0 := *(*float32)(unsafe.Pointer(rColBase + uintptr(col)*iSize)) //alt:f32
 					//alt:bf16 r0 := (*(*bfloat16.BFloat16)(unsafe.Pointer(rColBase + uintptr(col)*iSize))).Float32()
@@ -394,6 +402,8 @@ func avx2SmallFloat32( //alt:f32
 		rhsBase += rhsByteStride
 		outputBase += outputByteStride
 	}
+	// palate: VZEROUPPER before the scalar code that follows; see third_party/README.md.
+	archsimd.ClearAVXUpperBits()
 }
 
 // avx2SmallFloat32Transposed implements an AVX2 matrix multiplication for small inputs.
@@ -529,4 +539,6 @@ func avx2SmallFloat32Transposed( //alt:f32
 		rhsBase += rhsByteStride
 		outputBase += outputByteStride
 	}
+	// palate: VZEROUPPER before the scalar code that follows; see third_party/README.md.
+	archsimd.ClearAVXUpperBits()
 }

@@ -92,6 +92,8 @@ func avx512ReduceSumFloat32x16(x16 archsimd.Float32x16) float32 {
 	x8 := x16.GetHi().Add(x16.GetLo())
 	x4 := x8.GetHi().Add(x8.GetLo())
 	x4sum := x4.AddPairs(x4)
+	// palate: VZEROUPPER before scalar float code; see third_party/README.md.
+	archsimd.ClearAVXUpperBits()
 	return x4sum.GetElem(0) + x4sum.GetElem(1)
 }
 
@@ -99,6 +101,8 @@ func avx512ReduceSumFloat32x16(x16 archsimd.Float32x16) float32 {
 func avx512ReduceSumFloat64x8(x8 archsimd.Float64x8) float64 {
 	x4 := x8.GetHi().Add(x8.GetLo())
 	x2 := x4.GetHi().Add(x4.GetLo())
+	// palate: VZEROUPPER before scalar float code; see third_party/README.md.
+	archsimd.ClearAVXUpperBits()
 	return x2.GetElem(0) + x2.GetElem(1)
 }
 

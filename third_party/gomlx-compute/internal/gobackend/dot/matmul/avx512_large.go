@@ -229,6 +229,8 @@ func avx512LargeMatrixSliceFloat32( //alt:f32
 			}
 		}
 	}
+	// palate: VZEROUPPER before the scalar code that follows; see third_party/README.md.
+	archsimd.ClearAVXUpperBits()
 }
 
 // avx512LargeKernelFloat32 implements a kernel of the matrix multiplication for

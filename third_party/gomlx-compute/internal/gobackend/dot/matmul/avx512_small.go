@@ -301,6 +301,10 @@ func avx512SmallFloat32( //alt:f32
 					//alt:f64 o3_0.Store((*[8]float64)(unsafe.Pointer(outBase3)))
 				} //alt:f32|f64
 
+				if col < rhsCrossSize {
+					// palate: VZEROUPPER before scalar float code; see third_party/README.md.
+					archsimd.ClearAVXUpperBits()
+				}
 				for ; col < rhsCrossSize; col++ {
 					r0 := *(*float32)(unsafe.Pointer(rColBase + uintptr(col)*iSize)) //alt:f32
 					//alt:bf16 r0 := (*(*bfloat16.BFloat16)(unsafe.Pointer(rColBase + uintptr(col)*iSize))).Float32()
@@ -414,6 +418,10 @@ func avx512SmallFloat32( //alt:f32
 					//alt:f16 o1.Store((*[16]float32)(unsafe.Pointer(outBase + uintptr(outputVecWidth)*oSize)))
 				}
 
+				if col < rhsCrossSize {
+					// palate: VZEROUPPER before scalar float code; see third_party/README.md.
+					archsimd.ClearAVXUpperBits()
+				}
 				for ; col < rhsCrossSize; col++ {
 					r0 := *(*float32)(unsafe.Pointer(rColBase + uintptr(col)*iSize)) //alt:f32
 					//alt:bf16 r0 := (*(*bfloat16.BFloat16)(unsafe.Pointer(rColBase + uintptr(col)*iSize))).Float32()
@@ -441,6 +449,8 @@ func avx512SmallFloat32( //alt:f32
 		rhsBase += rhsByteStride
 		outputBase += outputByteStride
 	}
+	// palate: VZEROUPPER before the scalar code that follows; see third_party/README.md.
+	archsimd.ClearAVXUpperBits()
 }
 
 // avx512SmallFloat32Transposed implements an AVX512 matrix multiplication for small inputs,
@@ -630,4 +640,6 @@ func avx512SmallFloat32Transposed( //alt:f32
 		rhsBase += rhsByteStride
 		outputBase += outputByteStride
 	}
+	// palate: VZEROUPPER before the scalar code that follows; see third_party/README.md.
+	archsimd.ClearAVXUpperBits()
 }
