@@ -43,7 +43,9 @@ func Crash(t *testing.T, db string, open func(ctx context.Context, db string) (p
 	s.Close()
 
 	cmd := exec.Command(os.Args[0], "-test.run=^"+regexp.QuoteMeta(t.Name())+"$", "-test.count=1", "-test.timeout=2m")
-	cmd.Env = append(os.Environ(), crashEnv+"="+db)
+	// The child is killed before its test's cleanups run, so whatever it makes
+	// with t.TempDir would stay behind: its temporary directory is inside ours.
+	cmd.Env = append(os.Environ(), crashEnv+"="+db, "TMPDIR="+t.TempDir())
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -223,7 +223,9 @@ func TestImportDBKill(t *testing.T) {
 	dir, ds := importWorld(t)
 	db := filepath.Join(t.TempDir(), "kill.db")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestImportDBKill$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "PALATE_IMPORT_KILL_DATA="+dir, "PALATE_IMPORT_KILL_DB="+db)
+	// The child is killed before its cleanups run: its temporary files go
+	// inside this test's temporary directory, which is removed.
+	cmd.Env = append(os.Environ(), "PALATE_IMPORT_KILL_DATA="+dir, "PALATE_IMPORT_KILL_DB="+db, "TMPDIR="+t.TempDir())
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
