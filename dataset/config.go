@@ -11,15 +11,17 @@ import (
 	"strings"
 
 	"palate"
+	"palate/internal/jsonkeys"
 )
 
 // DecodeFileObject decodes data, the whole of a JSON file named name (a
 // config), into v strictly: one JSON object with no unknown keys, no key
-// given twice in one object (encoding/json would keep the last silently)
+// given twice in one object (encoding/json would keep the last silently),
+// no key in another case than its field's (which encoding/json would take)
 // and nothing after it. Errors are EINVALID and name the file: with the
 // line and column of a syntax error, of a repeated key, or of a value of
 // the wrong type (at or just after the value, as encoding/json reports it,
-// with the key); an unknown key is named without a position. An empty
+// with the key), and of an unknown key with its path. An empty
 // file, or one holding something other than an object (null included,
 // which encoding/json would take as "no change"), says so.
 func DecodeFileObject(name string, data []byte, v any) error {
@@ -58,8 +60,11 @@ func DecodeFileObject(name string, data []byte, v any) error {
 		}
 		return palate.Errorf(palate.EINVALID, "%s: %s", name, msg)
 	}
-	if key, off, ok := repeatedKey(data); ok {
-		return palate.Errorf(palate.EINVALID, "%skey %q is given twice in one object (which one is meant?)", at(off), key)
+	if p := jsonkeys.Check(data, reflect.TypeOf(v), ""); p != nil {
+		if p.Want != "" {
+			return palate.Errorf(palate.EINVALID, "%sunknown field %q (field names are case-sensitive: want %q)", at(p.Offset), p.Path, p.Want)
+		}
+		return palate.Errorf(palate.EINVALID, "%skey %q is given twice in one object (which one is meant?)", at(p.Offset), p.Key)
 	}
 	end := dec.InputOffset()
 	if _, err := dec.Token(); err != io.EOF {
@@ -67,26 +72,6 @@ func DecodeFileObject(name string, data []byte, v any) error {
 		return palate.Errorf(palate.EINVALID, "%strailing data after the JSON object", at(end+int64(len(rest)-len(bytes.TrimLeft(rest, " \t\r\n")))))
 	}
 	return nil
-}
-
-// repeatedKey finds the first key that appears twice in one object of the
-// JSON value data (compared as encoding/json matches struct fields, without
-// case), with the byte offset of its second appearance. data must be valid
-// JSON; it reports nothing otherwise.
-func repeatedKey(data []byte) (key string, off int64, ok bool) {
-	seen := map[int]map[string]bool{}
-	walkKeys(data, func(_ []string, obj int, k string, at int64) bool {
-		if seen[obj] == nil {
-			seen[obj] = map[string]bool{}
-		}
-		if lk := strings.ToLower(k); seen[obj][lk] {
-			key, off, ok = k, at, true
-		} else {
-			seen[obj][lk] = true
-		}
-		return !ok
-	})
-	return key, off, ok
 }
 
 // unknownKey finds the first key of the JSON value data that is name and

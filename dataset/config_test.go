@@ -39,6 +39,9 @@ func TestDecodeFileObject(t *testing.T) {
 		{"{\"users\": 5,\n \"users\": 6}", `c.json:2:2: key "users" is given twice`},
 		{"{\"users\": 5, \"Users\": 6}", `c.json:1:14: key "Users" is given twice`},
 		{"{\"a\": {\"x\": 1, \"x\": 2}}", `c.json:1:16: key "x" is given twice`},
+		{"{\"Users\": 5}", `c.json:1:2: unknown field "Users" (field names are case-sensitive: want "users")`},
+		{"{\"a\": {\"X\": 1}}", `c.json:1:8: unknown field "a.X" (field names are case-sensitive: want "x")`},
+		{"{\"any\": {\"y\": 1, \"y\": 2}}", `c.json:1:18: key "y" is given twice`},
 	} {
 		var c cfg
 		err := DecodeFileObject("c.json", []byte(tc.in), &c)
@@ -47,6 +50,10 @@ func TestDecodeFileObject(t *testing.T) {
 		}
 	}
 	var c cfg
+	// Keys of a value that takes any JSON are case-sensitive: "y" and "Y" differ.
+	if err := DecodeFileObject("c.json", []byte(`{"any": {"y": 1, "Y": 2}, "raw": {"y": 1, "Y": 2}}`), &c); err != nil {
+		t.Errorf("keys in two cases inside any: %v", err)
+	}
 	// The same key in two objects is fine.
 	if err := DecodeFileObject("c.json", []byte("\n{\"users\": 5, \"name\": \"a\", \"a\": {\"x\": 1}, \"b\": {\"x\": 2}}\n"), &c); err != nil || c.Users != 5 || c.Name != "a" || c.B.X != 2 {
 		t.Errorf("a good object: %+v, %v", c, err)

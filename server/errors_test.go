@@ -47,6 +47,14 @@ func TestBadInput(t *testing.T) {
 		code, want         string
 	}{
 		"unknown field":            {"POST", "/v1/votes", `{"id":"v","user":"u","image":"img0","vote":"like","colour":"red"}`, 400, palate.EINVALID, `colour: unknown field`},
+		"key given twice":          {"POST", "/v1/votes", `{"id":"v","user":"u","user":"w","image":"img0","vote":"like"}`, 400, palate.EINVALID, `user: given twice`},
+		"key in two cases":         {"POST", "/v1/votes", `{"id":"v","user":"u","USER":"w","image":"img0","vote":"like"}`, 400, palate.EINVALID, `USER: given twice (as "user" and "USER")`},
+		"key in another case":      {"POST", "/v1/votes", `{"id":"v","User":"u","image":"img0","vote":"like"}`, 400, palate.EINVALID, `User: unknown field (field names are case-sensitive: want "user")`},
+		"folded key (long s)":      {"POST", "/v1/votes", "{\"id\":\"v\",\"u\u017fer\":\"u\",\"image\":\"img0\",\"vote\":\"like\"}", 400, palate.EINVALID, `want "user"`},
+		"items given twice":        {"POST", "/v1/votes", `{"items":[{"id":"v","user":"u","image":"img0","vote":"like"}],"items":[]}`, 400, palate.EINVALID, `items: given twice`},
+		"key twice in batch item":  {"POST", "/v1/votes", `{"items":[{"id":"v","user":"u","image":"img0","vote":"like"},{"id":"w","id":"x"}]}`, 400, palate.EINVALID, `items[1].id: given twice`},
+		"key twice in candidate":   {"POST", "/v1/users/u/rank", `{"candidates":[{"id":"img0"},{"id":"img1","Id":"img2"}]}`, 400, palate.EINVALID, `candidates[1].Id: given twice (as "id" and "Id")`},
+		"key twice at top of rank": {"POST", "/v1/users/u/rank", `{"candidates":[{"id":"img0"}],"candidates":[{"id":"img1"}]}`, 400, palate.EINVALID, `candidates: given twice`},
 		"unknown field in batch":   {"POST", "/v1/votes", `{"items":[{"id":"v","user":"u","image":"img0","vote":"like"},{"id":"w","usr":"u"}]}`, 400, palate.EINVALID, `items[1].usr: unknown field`},
 		"wrong type":               {"POST", "/v1/comparisons", `{"id":"c","user":"u","image_0":"img0","image_1":"img1","label_0":"yes"}`, 400, palate.EINVALID, `label_0: got a JSON string, want a number`},
 		"wrong type in batch":      {"POST", "/v1/comparisons", `{"items":[{"id":7}]}`, 400, palate.EINVALID, `items[0].id: got a JSON number, want a string`},

@@ -11,6 +11,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"reflect"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 
 	"palate"
 	"palate/api"
+	"palate/internal/jsonkeys"
 	"palate/internal/storekit"
 )
 
@@ -249,8 +251,9 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 	return data, nil
 }
 
-// decodeStrict decodes one JSON value into v, refusing unknown fields and
-// trailing data; errors name the field, prefixed by where (e.g.
+// decodeStrict decodes one JSON value into v, refusing unknown fields, keys
+// given twice or in another case than the field's (checkKeys) and trailing
+// data; errors name the field, prefixed by where (e.g.
 // "items[2]").
 func decodeStrict(data []byte, v any, where string) error {
 	at := func(field string) string {
@@ -261,6 +264,9 @@ func decodeStrict(data []byte, v any, where string) error {
 			return where
 		}
 		return where + "." + field
+	}
+	if err := checkKeys(data, reflect.TypeOf(v), where); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -361,7 +367,14 @@ func decodeItems[T any](data []byte, maxBatch int) ([]T, error) {
 		return nil, decodeStrict(data, new(T), "")
 	}
 	raw, isBatch := probe["items"]
-	if !isBatch {
+	if isBatch {
+		// A second "items" or another key of the wrapper given twice.
+		if err := checkKeys(data, reflect.TypeFor[struct {
+			Items []T `json:"items"`
+		}](), ""); err != nil {
+			return nil, err
+		}
+	} else {
 		var one T
 		if err := decodeStrict(data, &one, ""); err != nil {
 			return nil, err
@@ -408,4 +421,21 @@ func intParam(r *http.Request, name string, def, max int) (int, error) {
 		return 0, palate.Errorf(palate.ETOOLARGE, "%s: %d, over the limit of %d", name, n, max)
 	}
 	return n, nil
+}
+
+// checkKeys refuses a key given twice in one object and a key in another
+// case than its field's (jsonkeys.Check), which encoding/json would read
+// without a word; t is the type data decodes into, where prefixes the names
+// as in decodeStrict.
+func checkKeys(data []byte, t reflect.Type, where string) error {
+	p := jsonkeys.Check(data, t, where)
+	switch {
+	case p == nil:
+		return nil
+	case p.Want != "":
+		return palate.Errorf(palate.EINVALID, "%s: unknown field (field names are case-sensitive: want %q)", p.Path, p.Want)
+	case p.Prev != p.Key:
+		return palate.Errorf(palate.EINVALID, "%s: given twice (as %q and %q)", p.Path, p.Prev, p.Key)
+	}
+	return palate.Errorf(palate.EINVALID, "%s: given twice", p.Path)
 }
