@@ -43,8 +43,10 @@
 //
 // Everything runs on GoMLX v0.28.2's pure-Go backend (compute v0.1.2, no
 // cgo). Build and test with GOEXPERIMENT=simd: it turns on the backend's
-// AVX2 matrix products (this machine's VM exposes AVX2 and FMA, not
-// AVX-512), about 2× faster training steps here; SIMDBuild reports it.
+// AVX2 and AVX-512 matrix products (the 2-vCPU machines these figures come
+// from were an AMD EPYC VM exposing AVX2 and FMA, and from session 13 an
+// Intel Xeon with AVX-512), about 2× faster training steps; SIMDBuild
+// reports it.
 //
 // BenchmarkTrainStep (B=64 episodes of 16 pairs = 32 history tokens, K=10,
 // d=128, 2 layers, 4 heads, 308-float pixel embeddings, 64-float prompts;
@@ -84,14 +86,19 @@
 // ErrStuck after Options.StepTimeout instead of blocking forever.
 //
 // palate builds against its own copy of compute v0.1.2
-// (third_party/gomlx-compute, a replace in go.mod) whose one change is the
-// transpose: upstream moved every element through a per-element index
+// (third_party/gomlx-compute, a replace in go.mod) with two changes. The
+// first is the transpose: upstream moved every element through a per-element index
 // iterator, 23% of a training step's CPU time in a profile of
 // BenchmarkTrainStep; the copy moves whole runs of the last axis (model's
 // TestTransposeMatchesReference checks it against plain index arithmetic).
 // The step went from 0.59-0.60 s to 0.51-0.53 s (default model, pixels-v3,
 // go:ops_sequential, two rounds of 20 steps, the two builds interleaved on
-// an otherwise idle machine).
+// an otherwise idle machine). The second clears the vector registers' upper
+// halves (VZEROUPPER) in the float32 matrix kernels before scalar code: on
+// the Intel machine the AVX-SSE transition penalty had made a step 1.3×
+// slower (351 → 275 ms, five interleaved rounds of 10 steps; training the
+// default world took 4:53 → 3:44 and gave the same weights, byte for byte;
+// docs/BENCHMARKS.md "Session 13").
 //
 // Two upstream defects shape the code: the Go backend crashes (index out of
 // range) on a graph with a parameter no output uses, so graphs return what
