@@ -84,6 +84,7 @@ func TestBadInput(t *testing.T) {
 		"long path id":             {"GET", "/v1/users/" + strings.Repeat("x", 1025) + "/similar", "", 400, palate.EINVALID, `user in the path is 1025 bytes long`},
 		"path id not UTF-8":        {"POST", "/v1/users/%FF/rank", `{"candidates":[{"id":"img0"}]}`, 400, palate.EINVALID, `user in the path is not valid UTF-8`},
 		"beyond float32":           {"POST", "/v1/images", `{"id":"x","embedding":[1e39],"embedder":"e"}`, 400, palate.EINVALID, `embedding: number 1e39 is out of range for a number (float32)`},
+		"prompt too long":          {"POST", "/v1/images", `{"id":"x","embedding":[1,2],"embedder":"e","prompt":"` + strings.Repeat("a", 20000) + `"}`, 400, palate.EINVALID, `prompt: is 20000 bytes long; at most 16384`},
 		"embedding too large":      {"POST", "/v1/images", `{"id":"x","embedding":[1,3e38],"embedder":"e"}`, 400, palate.EINVALID, `embedding[1]: 3e+38; want a finite number under 1048576`},
 		"rank embedding too large": {"POST", "/v1/users/u/rank", `{"candidates":[{"embedding":[-2e6]}]}`, 400, palate.EINVALID, `candidates[0].embedding[0]: -2e+06`},
 		"embedding wrong dim":      {"POST", "/v1/images", `{"id":"x","embedding":[1,2],"embedder":"pixels-v3"}`, 400, palate.EINVALID, `embedding: 2 values`},

@@ -25,9 +25,17 @@ func Item(code string, i int, field, format string, args ...any) error {
 	return palate.Errorf(code, "%s: %s", where, fmt.Sprintf(format, args...))
 }
 
+// MaxText is the longest text a store accepts in a field that is not an id
+// (a prompt, a picture's path), in bytes: far more than any prompt an image
+// generator takes, little enough that no one fills a store with it.
+const MaxText = 16 << 10
+
 // text checks that s can be stored as text by every backend: valid UTF-8
-// without NUL bytes (PostgreSQL refuses both).
+// without NUL bytes (PostgreSQL refuses both), at most MaxText bytes.
 func text(s string) error {
+	if len(s) > MaxText {
+		return fmt.Errorf("is %d bytes long; at most %d", len(s), MaxText)
+	}
 	if !utf8.ValidString(s) {
 		return fmt.Errorf("is not valid UTF-8")
 	}

@@ -90,6 +90,7 @@ func TestChecks(t *testing.T) {
 		"long user":    {second(Votes([]palate.Vote{{ID: "v", User: strings.Repeat("u", MaxID+1), Image: "i", Vote: "like", Time: now}})), "items[0].user: is 1025 bytes"},
 		"nul":          {second(Images([]palate.Image{{ID: "a"}, {ID: "b\x00"}})), "items[1].id: contains a NUL"},
 		"bad utf8":     {second(Images([]palate.Image{{ID: "a", Prompt: "\xff"}})), "items[0].prompt: is not valid UTF-8"},
+		"long prompt":  {second(Images([]palate.Image{{ID: "a", Prompt: strings.Repeat("a", MaxText+1)}})), "items[0].prompt: is 16385 bytes long; at most 16384"},
 		"climbs":       {second(Images([]palate.Image{{ID: "a", Path: "../x.png"}})), "items[0].path"},
 		"label":        {second(Comparisons([]palate.Comparison{{ID: "c", User: "u", Image0: "a", Image1: "b", Label0: 0.3, Time: now}})), "items[0].label_0"},
 		"same images":  {second(Comparisons([]palate.Comparison{{ID: "c", User: "u", Image0: "a", Image1: "a", Label0: 1, Time: now}})), "items[0].image_1"},
