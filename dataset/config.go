@@ -35,6 +35,9 @@ func DecodeFileObject(name string, data []byte, v any) error {
 	case data[start] != '{':
 		return palate.Errorf(palate.EINVALID, "%swant a JSON object {...}", at(start))
 	}
+	if off := jsonkeys.LoneSurrogate(data); off >= 0 {
+		return palate.Errorf(palate.EINVALID, "%s%s is half of a UTF-16 surrogate pair, not a character", at(int64(off)), data[off:off+6])
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

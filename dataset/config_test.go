@@ -39,6 +39,7 @@ func TestDecodeFileObject(t *testing.T) {
 		{"{\"users\": 5,\n \"users\": 6}", `c.json:2:2: key "users" is given twice`},
 		{"{\"users\": 5, \"Users\": 6}", `c.json:1:14: key "Users" is given twice`},
 		{"{\"a\": {\"x\": 1, \"x\": 2}}", `c.json:1:16: key "x" is given twice`},
+		{"{\"name\": \"a\\ud800\"}", `c.json:1:12: \ud800 is half of a UTF-16 surrogate pair`},
 		{"{\"Users\": 5}", `c.json:1:2: unknown field "Users" (field names are case-sensitive: want "users")`},
 		{"{\"a\": {\"X\": 1}}", `c.json:1:8: unknown field "a.X" (field names are case-sensitive: want "x")`},
 		{"{\"any\": {\"y\": 1, \"y\": 2}}", `c.json:1:18: key "y" is given twice`},

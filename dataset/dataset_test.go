@@ -374,6 +374,7 @@ func TestReadErrors(t *testing.T) {
 		"absolute path":       {ImagesFile, `{"id":"a","path":"/etc/passwd"}`, "images.jsonl:1", `path "/etc/passwd" must be relative`},
 		"escaping path":       {ImagesFile, `{"id":"a","path":"x/../../y.png"}`, "images.jsonl:1", `path "x/../../y.png" must be relative`},
 		"invalid utf-8":       {ImagesFile, "{\"id\":\"a\xff\"}", "images.jsonl:1", "not valid UTF-8"},
+		"lone surrogate":      {ImagesFile, `{"id":"a\ud800"}`, "images.jsonl:1", `\ud800 at byte 8 is half of a UTF-16 surrogate pair`},
 		"blank lines counted": {ImagesFile, "\n  \n" + `{"id":""}`, "images.jsonl:3", "id is empty"},
 
 		// comparisons.jsonl

@@ -248,6 +248,9 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 		}
 		return nil, palate.Errorf(palate.EINVALID, "body: not valid UTF-8 at byte %d", n)
 	}
+	if off := jsonkeys.LoneSurrogate(data); off >= 0 {
+		return nil, palate.Errorf(palate.EINVALID, "body: %s at byte %d is half of a UTF-16 surrogate pair, not a character", data[off:off+6], off)
+	}
 	return data, nil
 }
 

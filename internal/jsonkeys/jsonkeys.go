@@ -1,8 +1,9 @@
 // Package jsonkeys finds, in a JSON value, what encoding/json would read
-// without a word: a key given twice in one object (the last one wins) and a
+// without a word: a key given twice in one object (the last one wins), a
 // key that names a struct field only when case is ignored ("User" for
-// "user"). The server's request bodies and the configuration files refuse
-// both.
+// "user") and an escaped lone UTF-16 surrogate (read as U+FFFD, so an id
+// other than the one sent). The server's request bodies and the
+// configuration files refuse all three.
 package jsonkeys
 
 import (
@@ -234,4 +235,53 @@ func holdsObjects(t reflect.Type) bool {
 		return true
 	}
 	return reflect.PointerTo(t).Implements(unmarshalerType)
+}
+
+// LoneSurrogate finds the first \u escape of a UTF-16 surrogate that is not
+// half of a pair (a high one followed at once by an escaped low one), which
+// encoding/json turns into U+FFFD without a word, and returns its byte
+// offset, or -1. data is read as JSON text, where a backslash occurs only
+// in a string's escapes.
+func LoneSurrogate(data []byte) int {
+	hex4 := func(i int) (rune, bool) {
+		if i+6 > len(data) || data[i+1] != 'u' {
+			return 0, false
+		}
+		var r rune
+		for _, c := range data[i+2 : i+6] {
+			switch {
+			case '0' <= c && c <= '9':
+				r = r<<4 | rune(c-'0')
+			case 'a' <= c && c <= 'f':
+				r = r<<4 | rune(c-'a'+10)
+			case 'A' <= c && c <= 'F':
+				r = r<<4 | rune(c-'A'+10)
+			default:
+				return 0, false
+			}
+		}
+		return r, true
+	}
+	for i := 0; i < len(data); i++ {
+		j := bytes.IndexByte(data[i:], '\\')
+		if j < 0 {
+			break
+		}
+		i += j
+		r, ok := hex4(i)
+		switch {
+		case !ok:
+			i++ // another escape: step over the escaped byte
+		case 0xDC00 <= r && r <= 0xDFFF:
+			return i
+		case 0xD800 <= r && r <= 0xDBFF:
+			if lo, ok := hex4(i + 6); !ok || lo < 0xDC00 || lo > 0xDFFF {
+				return i
+			}
+			i += 11
+		default:
+			i += 5
+		}
+	}
+	return -1
 }

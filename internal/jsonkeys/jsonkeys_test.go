@@ -71,3 +71,27 @@ func TestCheck(t *testing.T) {
 		t.Errorf("long s: got %+v, want the field \"us\"", got)
 	}
 }
+
+func TestLoneSurrogate(t *testing.T) {
+	for in, want := range map[string]int{
+		`{"a": "x"}`:                  -1,
+		`{"a": "\u00e9\ud83d\ude00"}`: -1, // é and an emoji as a pair
+		`{"a": "\\udc00"}`:            -1, // an escaped backslash, then text
+		`{"a": "\"\u0041"}`:           -1,
+		`{"a": "\udc00"}`:             7,
+		`{"a": "x\ud83d"}`:            8,
+		`{"a": "\ud83d\u0041"}`:       7,
+		`{"a": "\ud83d\ud83d"}`:       7,
+		`{"a": "\\\ud83d"}`:           9,
+		`{"a": "\ud83`:                -1, // malformed: the decoder says so
+	} {
+		if got := LoneSurrogate([]byte(in)); got != want {
+			t.Errorf("%s: %d, want %d", in, got, want)
+		}
+	}
+	// What encoding/json does with one, which is why this exists.
+	var s string
+	if err := json.Unmarshal([]byte(`"\udc00"`), &s); err != nil || s != "\uFFFD" {
+		t.Errorf("encoding/json read a lone surrogate as %q, %v", s, err)
+	}
+}
