@@ -277,6 +277,18 @@ func TestBrowser(t *testing.T) {
 	run("map", chromedp.Navigate(url+"#map"))
 	wait("map points", `document.querySelectorAll("#map-svg circle").length >= 10 && document.querySelectorAll("#map-legend li").length >= 2`)
 	shot("map.png")
+	// The map is one Tab stop, the person shown; the arrow keys move between
+	// people (every point used to be a Tab stop).
+	if got := eval(`[...document.querySelectorAll("#map-svg circle[tabindex='0']")].map(c => c.dataset.user).join(",")`); got != user {
+		t.Fatalf("the map's Tab stops: %q; want only %s", got, user)
+	}
+	run("keys on the map", chromedp.Focus(chromedp.CSS(`#map-svg circle.me`)), chromedp.KeyEvent(kb.Home))
+	first := eval(`document.activeElement.dataset.user`)
+	run("arrow on the map", chromedp.KeyEvent(kb.ArrowRight))
+	moved := eval(`(() => { const a = document.activeElement, stops = document.querySelectorAll("#map-svg circle[tabindex='0']"); return a.tagName === "circle" && stops.length === 1 && stops[0] === a ? a.dataset.user : "focus " + a.tagName + ", " + stops.length + " stops"; })()`)
+	if first == "" || moved == first || strings.HasPrefix(moved, "focus ") {
+		t.Fatalf("Home then → on the map: focus on %q, then %q; want two people, each the one Tab stop", first, moved)
+	}
 	// A point another point covers would take the click: pick one that is
 	// itself the element at its centre.
 	other := eval(`[...document.querySelectorAll("#map-svg circle:not(.me)")].reverse().find(c => { const b = c.getBoundingClientRect(); return document.elementFromPoint(b.x + b.width/2, b.y + b.height/2) === c; }).dataset.user`)

@@ -397,28 +397,46 @@ function drawMap() {
   const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
   const sx = (x) => 20 + 560 * (x - x0) / ((x1 - x0) || 1);
   const sy = (y) => 400 - 380 * (y - y0) / ((y1 - y0) || 1);
+  // SVG units per CSS pixel: on a phone the 600-unit map is ~350 px wide,
+  // so points keep a radius of at least 4 px and a hit area (a transparent
+  // stroke) of at least 28 px across.
+  const unit = 600 / (svg.getBoundingClientRect().width || 600);
+  const radius = (mine) => (mine ? 9 : 5) * Math.max(1, unit * 0.8);
   let me = null;
+  const circles = [];
   for (const p of pts) {
     const c = document.createElementNS(ns, "circle");
     const k = by === "group" && p.group >= 0 ? p.group : p.cluster;
+    const r = radius(p.user === state.user);
     c.setAttribute("cx", sx(p.x).toFixed(1));
     c.setAttribute("cy", sy(p.y).toFixed(1));
-    c.setAttribute("r", p.user === state.user ? 9 : 5);
+    c.setAttribute("r", r.toFixed(1));
     c.setAttribute("fill", palette[k % palette.length]);
     c.setAttribute("fill-opacity", "0.8");
+    c.setAttribute("stroke", "transparent");
+    c.setAttribute("stroke-width", Math.max(0, 28 * unit - 2 * r).toFixed(1));
     c.setAttribute("data-user", p.user);
-    c.setAttribute("tabindex", "0");
+    c.setAttribute("tabindex", "-1");
     c.setAttribute("role", "button");
-    c.setAttribute("aria-label", `${p.user}: cluster ${p.cluster}` + (p.group >= 0 ? `, true group ${p.group}` : ""));
+    c.setAttribute("aria-label", `${p.user}: cluster ${p.cluster}` + (p.group >= 0 ? `, true group ${p.group}` : "") +
+      `; ${p.comparisons} ${p.comparisons === 1 ? "pick" : "picks"}, ${p.votes} ${p.votes === 1 ? "vote" : "votes"}`);
     if (p.user === state.user) { c.classList.add("me"); me = c; }
     const title = document.createElementNS(ns, "title");
     title.textContent = `${p.user} (cluster ${p.cluster}${p.group >= 0 ? ", group " + p.group : ""}; ${p.comparisons} picks, ${p.votes} votes)`;
     c.append(title);
     const open = () => { setUser(p.user); location.hash = "#profile"; };
     c.addEventListener("click", open);
-    c.addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); open(); } });
+    c.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); open(); return; }
+      const next = mapNeighbour(circles, c, ev.key);
+      if (next) { ev.preventDefault(); moveMapFocus(c, next); }
+    });
+    circles.push(c);
     svg.append(c);
   }
+  // One Tab stop for the whole map (the person shown, else the first
+  // point); the arrow keys move between people.
+  (me || circles[0]).setAttribute("tabindex", "0");
   if (me) svg.append(me); // on top
   // The legend: each colour on the map, with its people.
   const count = new Map(); // label → [colour index, people]
@@ -437,6 +455,45 @@ function drawMap() {
     (mapData.cold_start ? `; ${mapData.cold_start} without usable history are not shown` : "") +
     (state.user ? (inMap ? `; ${state.user} is the large outlined point.` : `; ${state.user} has no usable history yet.`) : ".");
 }
+
+// mapNeighbour is the point an arrow key moves to from point c: the
+// nearest one in that direction (within 60° of it, on the screen), or with
+// Home and End the leftmost and the rightmost; null for other keys or when
+// there is none.
+function mapNeighbour(circles, c, key) {
+  const pos = (e) => [+e.getAttribute("cx"), +e.getAttribute("cy")];
+  const byX = () => [...circles].sort((a, b) => pos(a)[0] - pos(b)[0]);
+  if (key === "Home") return byX()[0];
+  if (key === "End") return byX().at(-1);
+  const dir = { ArrowRight: [1, 0], ArrowLeft: [-1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }[key];
+  if (!dir) return null;
+  const [cx, cy] = pos(c);
+  let best = null, bestD = Infinity;
+  for (const o of circles) {
+    if (o === c) continue;
+    const [dx, dy] = [pos(o)[0] - cx, pos(o)[1] - cy];
+    const d = Math.hypot(dx, dy), along = dx * dir[0] + dy * dir[1];
+    if (d === 0 || along < d * 0.5) continue; // outside the 60° cone
+    // Prefer points straight ahead: the distance, doubled for the part off the axis.
+    const score = d + (d - along);
+    if (score < bestD) { best = o; bestD = score; }
+  }
+  return best;
+}
+
+// moveMapFocus moves the map's one Tab stop from a to b and focuses b.
+function moveMapFocus(a, b) {
+  a.setAttribute("tabindex", "-1");
+  b.setAttribute("tabindex", "0");
+  b.focus();
+}
+
+// The map's points are sized for the width it is drawn at.
+let mapResize = null;
+window.addEventListener("resize", () => {
+  clearTimeout(mapResize);
+  mapResize = setTimeout(() => { if (currentView() === "map" && mapData) drawMap(); }, 200);
+});
 
 // ---- similar ----------------------------------------------------------
 
