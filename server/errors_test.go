@@ -48,6 +48,8 @@ func TestBadInput(t *testing.T) {
 	}{
 		"unknown field":            {"POST", "/v1/votes", `{"id":"v","user":"u","image":"img0","vote":"like","colour":"red"}`, 400, palate.EINVALID, `colour: unknown field`},
 		"lone surrogate":           {"POST", "/v1/votes", `{"id":"v\udc00","user":"u","image":"img0","vote":"like"}`, 400, palate.EINVALID, `body: \udc00 at byte 8 is half of a UTF-16 surrogate pair`},
+		"double slash":             {"POST", "//v1/votes", `{"id":"v","user":"u","image":"img0","vote":"like"}`, 404, palate.ENOTFOUND, `no route POST //v1/votes: paths are not cleaned; did you mean /v1/votes?`},
+		"dot segment":              {"GET", "/v1/users/u/../u/profile", "", 404, palate.ENOTFOUND, `did you mean /v1/users/u/profile?`},
 		"key given twice":          {"POST", "/v1/votes", `{"id":"v","user":"u","user":"w","image":"img0","vote":"like"}`, 400, palate.EINVALID, `user: given twice`},
 		"key in two cases":         {"POST", "/v1/votes", `{"id":"v","user":"u","USER":"w","image":"img0","vote":"like"}`, 400, palate.EINVALID, `USER: given twice (as "user" and "USER")`},
 		"key in another case":      {"POST", "/v1/votes", `{"id":"v","User":"u","image":"img0","vote":"like"}`, 400, palate.EINVALID, `User: unknown field (field names are case-sensitive: want "user")`},

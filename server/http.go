@@ -11,6 +11,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"path"
 	"reflect"
 	"runtime/debug"
 	"strconv"
@@ -197,6 +198,25 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) error {
 			Code: palate.EMETHOD, Message: fmt.Sprintf("%s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, rec.header.Get("Allow"))}})
 	}
 	return palate.Errorf(palate.ENOTFOUND, "no route %s %s (see /v1/openapi.json)", r.Method, r.URL.Path)
+}
+
+// cleanPaths answers a path with "//", "." or ".." segments with the JSON
+// 404 of a path no route has, naming the path meant: http.ServeMux would
+// answer with a redirect (307 for a POST), which a client may not follow
+// and which is not the API's error shape.
+func cleanPaths(s *Server, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		clean := path.Clean("/" + p)
+		if strings.HasSuffix(p, "/") && clean != "/" {
+			clean += "/"
+		}
+		if clean != p {
+			s.writeError(w, r, palate.Errorf(palate.ENOTFOUND, "no route %s %s: paths are not cleaned; did you mean %s?", r.Method, p, clean))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // recorder is the least ResponseWriter: it keeps the status and header.

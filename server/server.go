@@ -264,7 +264,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, palate.Errorf(palate.EFORBIDDEN, "cross-origin request refused: a page from %s may not %s %s here", originOf(r), r.Method, r.URL.Path))
 	}))
-	s.handler = cop.Handler(s.mux)
+	s.handler = cop.Handler(cleanPaths(s, s.mux))
 
 	// Subscribe before loading, so no publication between the two is missed.
 	bg, cancel := context.WithCancel(context.Background())
