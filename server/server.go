@@ -114,11 +114,12 @@ type Config struct {
 	// MaxComputations bounds the model computations (encoding a history,
 	// scoring a request's candidates) that run at once; requests beyond it
 	// wait their turn. Each computation already spreads over every core
-	// (scorer.Options.Parallelism), so running several at once only adds
-	// contention: on the 2-core machine, 32 clients ranking 64 candidates
-	// got 94-159 requests/s with one at a time against 36-87 with two and
-	// 44-84 unbounded (three interleaved rounds, other jobs running).
-	// Default 1.
+	// (scorer.Options.Parallelism), so many at once only add contention,
+	// but two let one request's serial parts overlap another's: on the
+	// 2-core machine, 32 clients ranking 64 candidates (palate loadtest,
+	// four interleaved rounds, docs/BENCHMARKS.md "Session 13") got 476-530
+	// requests/s with one at a time, 614-659 with two, 639-665 with three
+	// and 609 with eight, p99 73-78 ms, 60-62, 61-64 and 90. Default 2.
 	MaxComputations int
 	// PollInterval is how often a server without a model asks the store
 	// for one, in case an event was missed (default 30 s).
@@ -235,7 +236,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	slots := cfg.MaxComputations
 	if slots <= 0 {
-		slots = 1
+		slots = 2
 	}
 	s.slots = make(chan struct{}, slots)
 	if s.poll <= 0 {
