@@ -80,16 +80,23 @@ func avx2ReduceSumFloat32x8(x8 archsimd.Float32x8) float32 {
 	x4 := x8.GetHi().Add(x8.GetLo())
 	x4sum := x4.AddPairs(x4)
 	// palate: VZEROUPPER before scalar float code; see third_party/README.md.
+	// The sum goes through memory: the clear is ordered only against memory
+	// operations, so the vector code cannot be moved past it.
+	var sum [4]float32
+	x4sum.Store(&sum)
 	archsimd.ClearAVXUpperBits()
-	return x4sum.GetElem(0) + x4sum.GetElem(1)
+	return sum[0] + sum[1]
 }
 
 // avx2ReduceSumFloat64x4 performs a horizontal reduction of a Float64x4 vector.
 func avx2ReduceSumFloat64x4(x4 archsimd.Float64x4) float64 {
 	x2 := x4.GetHi().Add(x4.GetLo())
-	// palate: VZEROUPPER before scalar float code; see third_party/README.md.
+	// palate: VZEROUPPER before scalar float code, the sum through memory as
+	// above; see third_party/README.md.
+	var sum [2]float64
+	x2.Store(&sum)
 	archsimd.ClearAVXUpperBits()
-	return x2.GetElem(0) + x2.GetElem(1)
+	return sum[0] + sum[1]
 }
 
 // avx2PackRHSNonTransposed packs a slice of the RHS matrix into a panel composed of "strips".
@@ -359,6 +366,10 @@ func avx2ApplyPackedOutputFloat32(
 				packedColIdx += 8
 				outputColIdx += 8
 			}
+			if c < width {
+				// palate: VZEROUPPER before scalar float code; see third_party/README.md.
+				archsimd.ClearAVXUpperBits()
+			}
 			for i := range width - c {
 				output[outputColIdx+i] = packedOutput[packedColIdx+i]
 			}
@@ -377,6 +388,10 @@ func avx2ApplyPackedOutputFloat32(
 				outputVal.Store((*[8]float32)(unsafe.Pointer(&output[outputColIdx])))
 				packedColIdx += 8
 				outputColIdx += 8
+			}
+			if c < width {
+				// palate: VZEROUPPER before scalar float code; see third_party/README.md.
+				archsimd.ClearAVXUpperBits()
 			}
 			for i := range width - c {
 				output[outputColIdx+i] += packedOutput[packedColIdx+i]
@@ -409,6 +424,10 @@ func avx2ApplyPackedOutputFloat64(
 				packedColIdx += 4
 				outputColIdx += 4
 			}
+			if c < width {
+				// palate: VZEROUPPER before scalar float code; see third_party/README.md.
+				archsimd.ClearAVXUpperBits()
+			}
 			for i := range width - c {
 				output[outputColIdx+i] = packedOutput[packedColIdx+i]
 			}
@@ -427,6 +446,10 @@ func avx2ApplyPackedOutputFloat64(
 				outputVal.Store((*[4]float64)(unsafe.Pointer(&output[outputColIdx])))
 				packedColIdx += 4
 				outputColIdx += 4
+			}
+			if c < width {
+				// palate: VZEROUPPER before scalar float code; see third_party/README.md.
+				archsimd.ClearAVXUpperBits()
 			}
 			for i := range width - c {
 				output[outputColIdx+i] += packedOutput[packedColIdx+i]

@@ -93,17 +93,24 @@ func avx512ReduceSumFloat32x16(x16 archsimd.Float32x16) float32 {
 	x4 := x8.GetHi().Add(x8.GetLo())
 	x4sum := x4.AddPairs(x4)
 	// palate: VZEROUPPER before scalar float code; see third_party/README.md.
+	// The sum goes through memory: the clear is ordered only against memory
+	// operations, so the vector code cannot be moved past it.
+	var sum [4]float32
+	x4sum.Store(&sum)
 	archsimd.ClearAVXUpperBits()
-	return x4sum.GetElem(0) + x4sum.GetElem(1)
+	return sum[0] + sum[1]
 }
 
 // avx512ReduceSumFloat64x8 performs a horizontal reduction of a Float64x8 vector.
 func avx512ReduceSumFloat64x8(x8 archsimd.Float64x8) float64 {
 	x4 := x8.GetHi().Add(x8.GetLo())
 	x2 := x4.GetHi().Add(x4.GetLo())
-	// palate: VZEROUPPER before scalar float code; see third_party/README.md.
+	// palate: VZEROUPPER before scalar float code, the sum through memory as
+	// above; see third_party/README.md.
+	var sum [2]float64
+	x2.Store(&sum)
 	archsimd.ClearAVXUpperBits()
-	return x2.GetElem(0) + x2.GetElem(1)
+	return sum[0] + sum[1]
 }
 
 // castToArray16 is just a shortcut to help cast a pointer to a pointer to an array used by SIMD loaders.
@@ -143,6 +150,10 @@ func avx512ApplyPackedOutputFloat32(
 			}
 
 			// Scalar tail
+			if c < width {
+				// palate: VZEROUPPER before scalar float code; see third_party/README.md.
+				archsimd.ClearAVXUpperBits()
+			}
 			for i := range width - c {
 				output[outputColIdx+i] = packedOutput[packedColIdx+i]
 			}
@@ -169,6 +180,10 @@ func avx512ApplyPackedOutputFloat32(
 			}
 
 			// Scalar tail
+			if c < width {
+				// palate: VZEROUPPER before scalar float code; see third_party/README.md.
+				archsimd.ClearAVXUpperBits()
+			}
 			for i := range width - c {
 				output[outputColIdx+i] += packedOutput[packedColIdx+i]
 			}
@@ -206,6 +221,10 @@ func avx512ApplyPackedOutputFloat64(
 			}
 
 			// Scalar tail
+			if c < width {
+				// palate: VZEROUPPER before scalar float code; see third_party/README.md.
+				archsimd.ClearAVXUpperBits()
+			}
 			for i := range width - c {
 				output[outputColIdx+i] = packedOutput[packedColIdx+i]
 			}
@@ -232,6 +251,10 @@ func avx512ApplyPackedOutputFloat64(
 			}
 
 			// Scalar tail
+			if c < width {
+				// palate: VZEROUPPER before scalar float code; see third_party/README.md.
+				archsimd.ClearAVXUpperBits()
+			}
 			for i := range width - c {
 				output[outputColIdx+i] += packedOutput[packedColIdx+i]
 			}
