@@ -120,6 +120,13 @@ func TestBadInput(t *testing.T) {
 			}
 		})
 	}
+	// Ids holding "/" or "." arrive escaped: no segment of their own, so not
+	// a path to clean.
+	for _, id := range []string{"a%2Fb", "x%2F..%2Fy", "%2E%2E", "a%2F"} {
+		if status, body := e.do("GET", "/v1/users/"+id+"/profile", "", ""); status != 200 {
+			t.Errorf("profile of %s: %d %s; want 200", id, status, body)
+		}
+	}
 	// The rejected image batch wrote neither its good item nor its vector.
 	if _, err := e.store.Images(context.Background(), []string{"ok"}); palate.ErrorCode(err) != palate.ENOTFOUND {
 		t.Fatalf("a rejected batch wrote its first item: %v", err)

@@ -206,7 +206,9 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) error {
 // and which is not the API's error shape.
 func cleanPaths(s *Server, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := r.URL.Path
+		// The mux reads the path as sent, escapes and all: an id holding
+		// "/" or "." arrives escaped and is no segment of its own.
+		p := r.URL.EscapedPath()
 		clean := path.Clean("/" + p)
 		if strings.HasSuffix(p, "/") && clean != "/" {
 			clean += "/"
@@ -288,9 +290,6 @@ func decodeStrict(data []byte, v any, where string) error {
 		}
 		return where + "." + field
 	}
-	if err := checkKeys(data, reflect.TypeOf(v), where); err != nil {
-		return err
-	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
@@ -298,7 +297,8 @@ func decodeStrict(data []byte, v any, where string) error {
 		if _, terr := dec.Token(); terr != io.EOF {
 			return palate.Errorf(palate.EINVALID, "%s: unexpected data after the JSON value", at("body"))
 		}
-		return nil
+		// After the decoder, which has checked the JSON and bounded its depth.
+		return checkKeys(data, reflect.TypeOf(v), where)
 	}
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
@@ -392,8 +392,9 @@ func decodeItems[T any](data []byte, maxBatch int) ([]T, error) {
 	raw, isBatch := probe["items"]
 	if isBatch {
 		// A second "items" or another key of the wrapper given twice.
+		// The items are checked one by one as they are decoded.
 		if err := checkKeys(data, reflect.TypeFor[struct {
-			Items []T `json:"items"`
+			Items []json.RawMessage `json:"items"`
 		}](), ""); err != nil {
 			return nil, err
 		}

@@ -289,6 +289,10 @@ func TestBrowser(t *testing.T) {
 	if first == "" || moved == first || strings.HasPrefix(moved, "focus ") {
 		t.Fatalf("Home then → on the map: focus on %q, then %q; want two people, each the one Tab stop", first, moved)
 	}
+	// A redraw (as a new width makes) keeps the focus and the Tab stop.
+	if got := eval(`(() => { drawMap(); const a = document.activeElement, stops = document.querySelectorAll("#map-svg circle[tabindex='0']"); return a.tagName === "circle" && stops.length === 1 && stops[0] === a ? a.dataset.user : "focus " + a.tagName + ", " + stops.length + " stops"; })()`); got != moved {
+		t.Fatalf("after a redraw the map's focus is on %q; want %q", got, moved)
+	}
 	// A point another point covers would take the click: pick one that is
 	// itself the element at its centre.
 	other := eval(`[...document.querySelectorAll("#map-svg circle:not(.me)")].reverse().find(c => { const b = c.getBoundingClientRect(); return document.elementFromPoint(b.x + b.width/2, b.y + b.height/2) === c; }).dataset.user`)

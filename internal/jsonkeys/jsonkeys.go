@@ -27,126 +27,225 @@ type Problem struct {
 
 // Check walks the JSON value data as decoding it into a value of type t
 // would (nil: any value, so only keys repeated exactly are found) and
-// returns the first problem, or nil. Keys of a struct are compared as
-// encoding/json matches them to fields (bytes.EqualFold); keys of a map, or
-// of a value that takes any JSON, exactly. Values of a type with its own
-// UnmarshalJSON (json.RawMessage among them) are checked for repeated keys
-// only, but a slice of json.RawMessage is skipped: its caller checks each
-// element when it decodes it. Paths start with path. Malformed JSON gives nil: the decoder that
-// reads it names the fault better.
+// returns the first problem, or nil. data must be valid JSON: call it after
+// decoding data succeeded, which also bounds its depth. A key of a struct
+// names the field encoding/json gives it (the exact name first, else the
+// first field equal under bytes.EqualFold); two keys naming one field are a
+// repeat, and a key naming a field only without case is a problem. Keys of a
+// map, or of a value that takes any JSON, must differ exactly. Values of a
+// type with its own UnmarshalJSON (json.RawMessage among them) are checked
+// for repeated keys only, but a slice of json.RawMessage is skipped: its
+// caller checks each element when it decodes it. Paths start with path. The
+// walk reads data in place, once: a value that can hold no object (a
+// vector of numbers, a base64 string) is only stepped over.
 func Check(data []byte, t reflect.Type, path string) *Problem {
-	w := walker{data: data, dec: json.NewDecoder(bytes.NewReader(data))}
-	w.dec.UseNumber()
-	w.value(t, path)
+	w := walker{data: data, prefix: path}
+	w.value(t)
 	return w.found
-}
-
-type walker struct {
-	data  []byte
-	dec   *json.Decoder
-	found *Problem
-	err   bool // malformed JSON: stop
 }
 
 var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 
-// value reads one value; it returns false once a problem or an error is
-// found.
-func (w *walker) value(t reflect.Type, path string) bool {
+type walker struct {
+	data   []byte
+	i      int
+	prefix string
+	stack  []step // the path below prefix, made into text only for a problem
+	found  *Problem
+}
+
+// step is one step of a path: an object's key, or an array's index when
+// idx >= 0.
+type step struct {
+	key string
+	idx int
+}
+
+func (w *walker) path() string {
+	var b strings.Builder
+	b.WriteString(w.prefix)
+	for _, s := range w.stack {
+		switch {
+		case s.idx >= 0:
+			fmt.Fprintf(&b, "[%d]", s.idx)
+		case b.Len() > 0:
+			b.WriteString(".")
+			fallthrough
+		default:
+			b.WriteString(s.key)
+		}
+	}
+	return b.String()
+}
+
+// peek is the next byte that is not white space, or 0 at the end.
+func (w *walker) peek() byte {
+	for w.i < len(w.data) {
+		switch c := w.data[w.i]; c {
+		case ' ', '\t', '\r', '\n':
+			w.i++
+		default:
+			return c
+		}
+	}
+	return 0
+}
+
+// skipString steps over the string starting at w.i.
+func (w *walker) skipString() {
+	for w.i++; w.i < len(w.data); w.i++ {
+		switch w.data[w.i] {
+		case '\\':
+			w.i++
+		case '"':
+			w.i++
+			return
+		}
+	}
+}
+
+// skip steps over one value.
+func (w *walker) skip() {
+	switch w.peek() {
+	case '"':
+		w.skipString()
+	case '{', '[':
+		depth := 0
+		for w.i < len(w.data) {
+			switch w.data[w.i] {
+			case '"':
+				w.skipString()
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+			}
+			w.i++
+			if depth == 0 {
+				return
+			}
+		}
+	default: // a number, true, false or null
+		for w.i < len(w.data) && strings.IndexByte(",]} \t\r\n", w.data[w.i]) < 0 {
+			w.i++
+		}
+	}
+}
+
+// next consumes the byte after white space (a ',' ':' ']' or '}') and
+// returns it, 0 at the end.
+func (w *walker) next() byte {
+	c := w.peek()
+	if c != 0 {
+		w.i++
+	}
+	return c
+}
+
+// value walks one value; it returns false once a problem is found or data
+// ends early.
+func (w *walker) value(t reflect.Type) bool {
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	if t != nil && (reflect.PointerTo(t).Implements(unmarshalerType) || t.Kind() == reflect.Interface) {
-		t = nil
+		t = nil // its own rules, or any value: look for repeats only
 	}
 	if t != nil && !holdsObjects(t) {
-		var skip json.RawMessage // e.g. a vector of numbers: no keys, skipped fast
-		if w.dec.Decode(&skip) != nil {
-			w.err = true
-		}
-		return !w.err
+		w.skip()
+		return true
 	}
-	tok, err := w.dec.Token()
-	if err != nil {
-		w.err = true
-		return false
-	}
-	switch tok {
-	case json.Delim('['):
+	switch w.peek() {
+	case '[':
+		w.i++
 		var elem reflect.Type
 		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
 			elem = t.Elem()
 		}
-		for i := 0; w.dec.More(); i++ {
-			if !w.value(elem, fmt.Sprintf("%s[%d]", path, i)) {
+		if w.peek() == ']' {
+			w.i++
+			return true
+		}
+		for idx := 0; ; idx++ {
+			w.stack = append(w.stack, step{idx: idx})
+			if !w.value(elem) {
 				return false
 			}
+			w.stack = w.stack[:len(w.stack)-1]
+			if w.next() != ',' {
+				return true
+			}
 		}
-	case json.Delim('{'):
-		if !w.object(t, path) {
-			return false
-		}
-	default:
-		return true // a string, number, true, false or null
-	}
-	if _, err := w.dec.Token(); err != nil { // the closing ] or }
-		w.err = true
+	case '{':
+		w.i++
+		return w.object(t)
+	case 0:
 		return false
 	}
+	w.skip()
 	return true
 }
 
-// object reads the keys and values of an object whose '{' was read.
-func (w *walker) object(t reflect.Type, path string) bool {
-	var fields map[string]field
+// object walks an object's keys and values after its '{'.
+func (w *walker) object(t reflect.Type) bool {
+	var fs *fields
 	if t != nil && t.Kind() == reflect.Struct {
-		fields = structFields(t)
+		fs = structFields(t)
 	}
-	seen := map[string]string{}
-	for w.dec.More() {
-		off := w.dec.InputOffset()
-		tok, err := w.dec.Token()
-		if err != nil {
-			w.err = true
+	if w.peek() == '}' {
+		w.i++
+		return true
+	}
+	seen := map[string]string{} // what a key names → the key as first written
+	for {
+		if w.peek() != '"' {
 			return false
 		}
-		// The offset was just past the previous token: step over the
-		// separators to the key's opening quote.
-		for off < int64(len(w.data)) && strings.IndexByte(" \t\r\n,", w.data[off]) >= 0 {
-			off++
-		}
-		key, _ := tok.(string)
-		name := key
-		if path != "" {
-			name = path + "." + key
-		}
-		same := key
-		if fields != nil {
-			same = foldKey(key)
-		}
-		if prev, dup := seen[same]; dup {
-			w.found = &Problem{Path: name, Key: key, Prev: prev, Offset: off}
+		off := w.i
+		w.skipString()
+		raw := w.data[off:min(w.i, len(w.data))]
+		var key string
+		if bytes.IndexByte(raw, '\\') < 0 && len(raw) >= 2 {
+			key = string(raw[1 : len(raw)-1])
+		} else if json.Unmarshal(raw, &key) != nil {
 			return false
 		}
-		seen[same] = key
-		var vt reflect.Type
-		switch {
-		case fields != nil:
-			if f, ok := fields[same]; ok {
-				if f.name != key {
-					w.found = &Problem{Path: name, Key: key, Want: f.name, Offset: off}
-					return false
+		if w.next() != ':' {
+			return false
+		}
+		names, vt, want := key, reflect.Type(nil), ""
+		if fs != nil {
+			f, ok := fs.exact[key]
+			if !ok {
+				if f, ok = fs.folded[foldKey(key)]; ok {
+					want = f.name
 				}
-				vt = f.typ
 			}
-		case t != nil && t.Kind() == reflect.Map:
+			if ok {
+				names, vt = f.name, f.typ
+			}
+		} else if t != nil && t.Kind() == reflect.Map {
 			vt = t.Elem()
 		}
-		if !w.value(vt, name) {
+		w.stack = append(w.stack, step{key: key, idx: -1})
+		if prev, dup := seen[names]; dup {
+			w.found = &Problem{Path: w.path(), Key: key, Prev: prev, Offset: int64(off)}
 			return false
 		}
+		if want != "" {
+			w.found = &Problem{Path: w.path(), Key: key, Want: want, Offset: int64(off)}
+			return false
+		}
+		seen[names] = key
+		if !w.value(vt) {
+			return false
+		}
+		w.stack = w.stack[:len(w.stack)-1]
+		if w.next() != ',' {
+			return true
+		}
 	}
-	return true
 }
 
 // field is a struct field as encoding/json names it.
@@ -155,21 +254,38 @@ type field struct {
 	typ  reflect.Type
 }
 
-var fieldCache sync.Map // reflect.Type → map[string]field
-
-// structFields maps the folded JSON name (foldKey) of each field of the
-// struct type t, fields of embedded structs included, to the field.
-func structFields(t reflect.Type) map[string]field {
-	if m, ok := fieldCache.Load(t); ok {
-		return m.(map[string]field)
-	}
-	m := map[string]field{}
-	addFields(t, m)
-	fieldCache.Store(t, m)
-	return m
+// fields are a struct type's fields by JSON name, and by folded name
+// (foldKey) the first of those that fold alike.
+type fields struct {
+	exact, folded map[string]field
 }
 
-func addFields(t reflect.Type, m map[string]field) {
+var fieldCache sync.Map // reflect.Type → *fields
+
+// structFields lists the fields of the struct type t, fields of embedded
+// structs included (the outer struct's own win).
+func structFields(t reflect.Type) *fields {
+	if fs, ok := fieldCache.Load(t); ok {
+		return fs.(*fields)
+	}
+	var list []field
+	addFields(t, &list)
+	fs := &fields{exact: map[string]field{}, folded: map[string]field{}}
+	for _, f := range list {
+		if _, ok := fs.exact[f.name]; !ok {
+			fs.exact[f.name] = f
+		}
+		if _, ok := fs.folded[foldKey(f.name)]; !ok {
+			fs.folded[foldKey(f.name)] = f
+		}
+	}
+	fieldCache.Store(t, fs)
+	return fs
+}
+
+// addFields appends the fields of struct type t in encoding/json's order
+// of precedence: its own, then those promoted from embedded structs.
+func addFields(t reflect.Type, list *[]field) {
 	var embedded []reflect.Type
 	for f := range t.Fields() {
 		tag, tagged := f.Tag.Lookup("json")
@@ -193,17 +309,10 @@ func addFields(t reflect.Type, m map[string]field) {
 		if name == "" {
 			name = f.Name
 		}
-		m[foldKey(name)] = field{name, f.Type}
+		*list = append(*list, field{name, f.Type})
 	}
-	// The outer struct's own fields win over promoted ones.
 	for _, et := range embedded {
-		inner := map[string]field{}
-		addFields(et, inner)
-		for k, f := range inner {
-			if _, ok := m[k]; !ok {
-				m[k] = f
-			}
-		}
+		addFields(et, list)
 	}
 }
 

@@ -3,6 +3,7 @@ package jsonkeys
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -27,6 +28,7 @@ type doc struct {
 	Vec    []float32         `json:"vec"`
 	When   time.Time         `json:"when"`
 	Raws   []json.RawMessage `json:"raws"`
+	Any    any               `json:"any"`
 	hidden int
 }
 
@@ -63,6 +65,23 @@ func TestCheck(t *testing.T) {
 	want := &Problem{Path: "items[1].a", Key: "a", Prev: "a", Offset: 28}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("untyped: got %+v, want %+v", got, want)
+	}
+	// A key matches its exact field first: two fields may differ only in case.
+	if got := Check([]byte(`{"a": 1, "A": 2}`), reflect.TypeFor[struct {
+		Lower int `json:"a"`
+		Upper int `json:"A"`
+	}](), ""); got != nil {
+		t.Errorf("fields a and A: got %+v, want nil", got)
+	}
+	// One pass, in place: 10,000 levels (the decoder's limit) and a long
+	// vector take no time to speak of.
+	deep := `{"any": ` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `, "vec": [` + strings.Repeat("1.5,", 1_000_000) + `1]}`
+	start := time.Now()
+	if got := Check([]byte(deep), typ, ""); got != nil {
+		t.Errorf("deep and long: got %+v, want nil", got)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("deep and long: %v", d)
 	}
 	// Keys fold as bytes.EqualFold does: the long s (U+017F) is an s.
 	if got := Check([]byte(`{"nameſ": 1, "Plaın": 1, "u`+"\u017f"+`": 1}`), reflect.TypeFor[struct {

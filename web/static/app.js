@@ -388,7 +388,11 @@ async function showMap() {
 
 function drawMap() {
   const svg = $("map-svg");
+  // A redraw (a new width, another colouring) keeps the keyboard where it was.
+  const focused = svg.contains(document.activeElement) ? document.activeElement.dataset.user : null;
+  const stop = svg.querySelector("circle[tabindex='0']")?.dataset.user;
   svg.replaceChildren();
+  mapWidth = svg.getBoundingClientRect().width;
   const pts = mapData.points;
   const by = document.querySelector("input[name=colour]:checked").value;
   const ns = "http://www.w3.org/2000/svg";
@@ -428,15 +432,19 @@ function drawMap() {
     c.addEventListener("click", open);
     c.addEventListener("keydown", (ev) => {
       if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); open(); return; }
+      if (!["ArrowRight", "ArrowLeft", "ArrowUp", "ArrowDown", "Home", "End"].includes(ev.key)) return;
+      ev.preventDefault(); // the keys move on the map, not the page, even with nowhere to go
       const next = mapNeighbour(circles, c, ev.key);
-      if (next) { ev.preventDefault(); moveMapFocus(c, next); }
+      if (next) moveMapFocus(c, next);
     });
     circles.push(c);
     svg.append(c);
   }
-  // One Tab stop for the whole map (the person shown, else the first
-  // point); the arrow keys move between people.
-  (me || circles[0]).setAttribute("tabindex", "0");
+  // One Tab stop for the whole map (where it was before a redraw, else the
+  // person shown, else the first point); the arrow keys move between people.
+  const byUser = (u) => circles.find((c) => c.dataset.user === u);
+  (byUser(stop) || me || circles[0]).setAttribute("tabindex", "0");
+  if (focused && byUser(focused)) byUser(focused).focus();
   if (me) svg.append(me); // on top
   // The legend: each colour on the map, with its people.
   const count = new Map(); // label → [colour index, people]
@@ -457,9 +465,10 @@ function drawMap() {
 }
 
 // mapNeighbour is the point an arrow key moves to from point c: the
-// nearest one in that direction (within 60° of it, on the screen), or with
-// Home and End the leftmost and the rightmost; null for other keys or when
-// there is none.
+// nearest one in that direction (within 60° of it, on the screen; → and ↓
+// go first to a later point drawn at the same spot, ← and ↑ to an earlier
+// one), or with Home and End the leftmost and the rightmost; null for
+// other keys or when there is none.
 function mapNeighbour(circles, c, key) {
   const pos = (e) => [+e.getAttribute("cx"), +e.getAttribute("cy")];
   const byX = () => [...circles].sort((a, b) => pos(a)[0] - pos(b)[0]);
@@ -468,12 +477,21 @@ function mapNeighbour(circles, c, key) {
   const dir = { ArrowRight: [1, 0], ArrowLeft: [-1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }[key];
   if (!dir) return null;
   const [cx, cy] = pos(c);
+  const forward = key === "ArrowRight" || key === "ArrowDown";
+  const at = circles.indexOf(c);
   let best = null, bestD = Infinity;
-  for (const o of circles) {
+  for (const [i, o] of circles.entries()) {
     if (o === c) continue;
     const [dx, dy] = [pos(o)[0] - cx, pos(o)[1] - cy];
     const d = Math.hypot(dx, dy), along = dx * dir[0] + dy * dir[1];
-    if (d === 0 || along < d * 0.5) continue; // outside the 60° cone
+    if (d === 0) {
+      if (forward ? i > at : i < at) {
+        const gap = Math.abs(i - at) * 1e-6; // the next one in drawing order
+        if (gap < bestD) { best = o; bestD = gap; }
+      }
+      continue;
+    }
+    if (along < d * 0.5) continue; // outside the 60° cone
     // Prefer points straight ahead: the distance, doubled for the part off the axis.
     const score = d + (d - along);
     if (score < bestD) { best = o; bestD = score; }
@@ -488,11 +506,14 @@ function moveMapFocus(a, b) {
   b.focus();
 }
 
-// The map's points are sized for the width it is drawn at.
-let mapResize = null;
+// The map's points are sized for the width it is drawn at: a new width
+// (not a new height, as a phone's address bar makes) draws it again.
+let mapResize = null, mapWidth = 0;
 window.addEventListener("resize", () => {
   clearTimeout(mapResize);
-  mapResize = setTimeout(() => { if (currentView() === "map" && mapData) drawMap(); }, 200);
+  mapResize = setTimeout(() => {
+    if (currentView() === "map" && mapData && $("map-svg").getBoundingClientRect().width !== mapWidth) drawMap();
+  }, 200);
 });
 
 // ---- similar ----------------------------------------------------------
