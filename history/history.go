@@ -213,14 +213,20 @@ func SingleItems(vs []Single) []Item {
 
 // SamplerOptions shapes training episodes.
 type SamplerOptions struct {
-	MaxItems int // most history items (a pair is two); required
-	MaxPairs int // most history pairs; default MaxItems/2
-	MaxVotes int // most single votes joining the history; default 4, negative for none
+	MaxItems int `json:"-"`         // most history items (a pair is two); required (train sets it from the model)
+	MaxPairs int `json:"max_pairs"` // most history pairs; default MaxItems/2
+	MaxVotes int `json:"max_votes"` // most single votes joining the history; default 4, negative for none
 	// FullShare is the share of episodes that take as many earlier pairs
 	// as allowed; the rest take a uniform number in [0, MaxPairs], so a
 	// model also learns to read short histories. Default 0.7.
-	FullShare float64
-	Seed      uint64
+	FullShare float64 `json:"full_share"`
+	// VotePairs adds targets made of votes: each seen person's training
+	// likes and dislikes, shuffled and matched one to one, each match a
+	// target pair (the liked image preferred) read against a history from
+	// before the earlier of the two. They are drawn as often as a
+	// comparison each. Off by default.
+	VotePairs bool   `json:"vote_pairs"`
+	Seed      uint64 `json:"seed"` // default: the training seed
 }
 
 // Episode is one training example: a person's target pairs and the history
@@ -242,7 +248,8 @@ type Sampler struct {
 	opt   SamplerOptions
 	r     *rand.Rand
 	users []*UserData
-	cum   []int // cumulative pair counts over users, for uniform sampling over comparisons
+	votes [][]Pair // each user's vote pairs (SamplerOptions.VotePairs)
+	cum   []int    // cumulative target counts over users, for uniform sampling over targets
 }
 
 // NewSampler returns a sampler over the Train part of d. Returns EINVALID
@@ -265,11 +272,16 @@ func NewSampler(d *Data, opt SamplerOptions) (*Sampler, error) {
 	s := &Sampler{d: d, opt: opt, r: rand.New(rand.NewPCG(opt.Seed, 0xe915))}
 	total := 0
 	for _, u := range d.Parts(dataset.Train) {
-		if len(u.Pairs) == 0 {
+		var vp []Pair
+		if opt.VotePairs {
+			vp = s.votePairs(u)
+		}
+		if len(u.Pairs)+len(vp) == 0 {
 			continue
 		}
-		total += len(u.Pairs)
+		total += len(u.Pairs) + len(vp)
 		s.users = append(s.users, u)
+		s.votes = append(s.votes, vp)
 		s.cum = append(s.cum, total)
 	}
 	if total == 0 {
@@ -293,12 +305,48 @@ func (s *Sampler) NextN(n int) Episode {
 	if ui > 0 {
 		j -= s.cum[ui-1]
 	}
-	target := u.Pairs[j]
+	var target Pair
+	if j < len(u.Pairs) {
+		target = u.Pairs[j]
+	} else {
+		// A vote pair: the comparisons before it are those strictly earlier.
+		target = s.votes[ui][j-len(u.Pairs)]
+		j = sort.Search(len(u.Pairs), func(i int) bool { return !u.Pairs[i].Time.Before(target.Time) })
+	}
 	e := Episode{User: u, Target: target, History: s.history(nil, u, target.Time, j)}
 	for range n - 1 {
+		if j == len(u.Pairs) { // no later comparison
+			e.Extra = append(e.Extra, target)
+			continue
+		}
 		e.Extra = append(e.Extra, u.Pairs[j+s.r.IntN(len(u.Pairs)-j)])
 	}
 	return e
+}
+
+// votePairs matches u's training likes and dislikes one to one at random,
+// each match a pair whose time is the earlier vote's.
+func (s *Sampler) votePairs(u *UserData) []Pair {
+	var likes, dislikes []Single
+	for _, v := range u.Votes {
+		if v.Like {
+			likes = append(likes, v)
+		} else {
+			dislikes = append(dislikes, v)
+		}
+	}
+	s.r.Shuffle(len(likes), func(a, b int) { likes[a], likes[b] = likes[b], likes[a] })
+	s.r.Shuffle(len(dislikes), func(a, b int) { dislikes[a], dislikes[b] = dislikes[b], dislikes[a] })
+	var out []Pair
+	for i := range min(len(likes), len(dislikes)) {
+		l, d := likes[i], dislikes[i]
+		t := l.Time
+		if d.Time.Before(t) {
+			t = d.Time
+		}
+		out = append(out, Pair{ID: l.ID + "+" + d.ID, Win: l.Image, Lose: d.Image, Time: t})
+	}
+	return out
 }
 
 // history picks random earlier pairs and votes of u before time at, in

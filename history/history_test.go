@@ -121,3 +121,48 @@ func TestEvalPairsProtocol(t *testing.T) {
 		}
 	}
 }
+
+// With VotePairs some targets are a liked and a disliked training vote of
+// the person, read against a history from before both; without it none.
+func TestSamplerVotePairs(t *testing.T) {
+	d := tinyWorld(t, 30)
+	for _, on := range []bool{false, true} {
+		s, err := NewSampler(d, SamplerOptions{MaxItems: 12, Seed: 3, MaxVotes: 3, VotePairs: on})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fromVotes := 0
+		for range 1000 {
+			e := s.NextN(2)
+			votes := map[int32]Single{}
+			for _, v := range e.User.Votes {
+				votes[v.Image] = v
+			}
+			win, okW := votes[e.Target.Win]
+			lose, okL := votes[e.Target.Lose]
+			if !okW && !okL {
+				continue // a comparison
+			}
+			fromVotes++
+			if !okW || !okL || !win.Like || lose.Like {
+				t.Fatalf("%s: target %+v is not a liked and a disliked vote", e.User.ID, e.Target)
+			}
+			if first := min(win.Time.UnixNano(), lose.Time.UnixNano()); e.Target.Time.UnixNano() != first {
+				t.Fatalf("%s: vote pair at %v; want the earlier vote's time", e.User.ID, e.Target.Time)
+			}
+			for _, it := range e.History {
+				if !it.Time.Before(e.Target.Time) || it.Image == win.Image || it.Image == lose.Image {
+					t.Fatalf("%s: history item %+v for the vote pair %+v", e.User.ID, it, e.Target)
+				}
+			}
+			for _, x := range e.Extra {
+				if x.Time.Before(e.Target.Time) {
+					t.Fatalf("%s: extra target at %v before the vote pair at %v", e.User.ID, x.Time, e.Target.Time)
+				}
+			}
+		}
+		if on != (fromVotes > 0) {
+			t.Fatalf("VotePairs %v: %d of 1000 targets made of votes", on, fromVotes)
+		}
+	}
+}
