@@ -3,7 +3,7 @@
 // key that names a struct field only when case is ignored ("User" for
 // "user") and an escaped lone UTF-16 surrogate (read as U+FFFD, so an id
 // other than the one sent). The server's request bodies and the
-// configuration files refuse all three.
+// configuration files refuse all three, a dataset's lines the third.
 package jsonkeys
 
 import (
