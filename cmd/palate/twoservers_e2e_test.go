@@ -187,7 +187,17 @@ func testTwoServers(t *testing.T, db string) {
 		t.Fatalf("two checkpoints published as one version %s", v1)
 	}
 	waitModel(v2)
-	time.Sleep(100 * time.Millisecond)
+	// Keep ranking until both servers have answered with the new model: the
+	// first request after a swap compiles a scoring graph of its size, which
+	// on a loaded machine outlasted the 100 ms this test used to allow.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		mu.Lock()
+		both := tallies[0].versions[v2] > 0 && tallies[1].versions[v2] > 0
+		mu.Unlock()
+		if both || time.Now().After(deadline) {
+			break
+		}
+	}
 	stop()
 	wg.Wait()
 	for i, tl := range tallies {
