@@ -187,9 +187,11 @@ func testTwoServers(t *testing.T, db string) {
 		t.Fatalf("two checkpoints published as one version %s", v1)
 	}
 	waitModel(v2)
-	// Keep ranking until both servers have answered with the new model: the
-	// first request after a swap compiles a scoring graph of its size, which
-	// on a loaded machine outlasted the 100 ms this test used to allow.
+	// Keep ranking until both servers have answered with the new model. This
+	// test used to stop 100 ms after both said they were ready, and once in
+	// CI (other packages' tests running beside it) one server answered no
+	// request with the new model in that time: after a swap its first
+	// request also encodes the person's history again.
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		mu.Lock()
 		both := tallies[0].versions[v2] > 0 && tallies[1].versions[v2] > 0
