@@ -374,6 +374,8 @@ func TestReadErrors(t *testing.T) {
 		"absolute path":       {ImagesFile, `{"id":"a","path":"/etc/passwd"}`, "images.jsonl:1", `path "/etc/passwd" must be relative`},
 		"escaping path":       {ImagesFile, `{"id":"a","path":"x/../../y.png"}`, "images.jsonl:1", `path "x/../../y.png" must be relative`},
 		"invalid utf-8":       {ImagesFile, "{\"id\":\"a\xff\"}", "images.jsonl:1", "not valid UTF-8"},
+		"key given twice":     {ImagesFile, `{"id":"a","prompt":"p","prompt":"q"}`, "images.jsonl:1", `key "prompt" is given twice`},
+		"key in another case": {ImagesFile, `{"ID":"a"}`, "images.jsonl:1", `unknown field "ID" (field names are case-sensitive: want "id")`},
 		"lone surrogate":      {ImagesFile, `{"id":"a\ud800"}`, "images.jsonl:1", `\ud800 at byte 8 is half of a UTF-16 surrogate pair`},
 		"blank lines counted": {ImagesFile, "\n  \n" + `{"id":""}`, "images.jsonl:3", "id is empty"},
 

@@ -391,8 +391,13 @@ func decodeItems[T any](data []byte, maxBatch int) ([]T, error) {
 	}
 	raw, isBatch := probe["items"]
 	if isBatch {
-		// A second "items" or another key of the wrapper given twice.
-		// The items are checked one by one as they are decoded.
+		for k := range probe {
+			if k != "items" {
+				return nil, palate.Errorf(palate.EINVALID, "%s: unknown field (a batch holds only \"items\")", k)
+			}
+		}
+		// A second "items" (or "Items"); the items are checked one by one
+		// as they are decoded.
 		if err := checkKeys(data, reflect.TypeFor[struct {
 			Items []json.RawMessage `json:"items"`
 		}](), ""); err != nil {
@@ -404,13 +409,6 @@ func decodeItems[T any](data []byte, maxBatch int) ([]T, error) {
 			return nil, err
 		}
 		return []T{one}, nil
-	}
-	if len(probe) != 1 {
-		for k := range probe {
-			if k != "items" {
-				return nil, palate.Errorf(palate.EINVALID, "%s: unknown field (a batch holds only \"items\")", k)
-			}
-		}
 	}
 	var list []json.RawMessage
 	if err := json.Unmarshal(raw, &list); err != nil || list == nil {
@@ -456,6 +454,8 @@ func checkKeys(data []byte, t reflect.Type, where string) error {
 	switch {
 	case p == nil:
 		return nil
+	case p.Unknown:
+		return palate.Errorf(palate.EINVALID, "%s: unknown field", p.Path)
 	case p.Want != "":
 		return palate.Errorf(palate.EINVALID, "%s: unknown field (field names are case-sensitive: want %q)", p.Path, p.Want)
 	case p.Prev != p.Key:

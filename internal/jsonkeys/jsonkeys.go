@@ -2,8 +2,9 @@
 // without a word: a key given twice in one object (the last one wins), a
 // key that names a struct field only when case is ignored ("User" for
 // "user") and an escaped lone UTF-16 surrogate (read as U+FFFD, so an id
-// other than the one sent). The server's request bodies and the
-// configuration files refuse all three, a dataset's lines the third.
+// other than the one sent); and where an unknown key is, which
+// encoding/json does not say. The server's request bodies, the
+// configuration files and a dataset's lines refuse all of them.
 package jsonkeys
 
 import (
@@ -18,20 +19,28 @@ import (
 
 // Problem is the first such key.
 type Problem struct {
-	Path   string // the key's place, "items[2].user"
-	Key    string // the key as written
-	Prev   string // a repeated key: how it was written the first time
-	Want   string // a key in another case: the field's name
-	Offset int64  // the byte offset of the key's opening quote
+	Path string // the key's place, "items[2].user"
+	Key  string // the key as written
+	// Repeated: the key names what an earlier key of its object named,
+	// written Prev the first time.
+	Repeated bool
+	Prev     string
+	Want     string // a key in another case: the field's name
+	// Unknown: the key names no field of its struct (encoding/json's
+	// DisallowUnknownFields refuses it, naming neither its place nor its
+	// path).
+	Unknown bool
+	Offset  int64 // the byte offset of the key's opening quote
 }
 
 // Check walks the JSON value data as decoding it into a value of type t
 // would (nil: any value, so only keys repeated exactly are found) and
-// returns the first problem, or nil. data must be valid JSON: call it after
-// decoding data succeeded, which also bounds its depth. A key of a struct
-// names the field encoding/json gives it (the exact name first, else the
-// first field equal under bytes.EqualFold); two keys naming one field are a
-// repeat, and a key naming a field only without case is a problem. Keys of a
+// returns the first problem, or nil. data must be valid JSON, as it is
+// once encoding/json has decoded it or refused an unknown field (which
+// also bounds its depth). A key of a struct names the field encoding/json
+// gives it (the exact name first, else the first field equal under
+// bytes.EqualFold); two keys naming one field are a repeat, a key naming a
+// field only without case is a problem, and so is one naming no field. Keys of a
 // map, or of a value that takes any JSON, must differ exactly. Values of a
 // type with its own UnmarshalJSON (json.RawMessage among them) are checked
 // for repeated keys only, but a slice of json.RawMessage is skipped: its
@@ -39,7 +48,8 @@ type Problem struct {
 // walk reads data in place, once: a value that can hold no object (a
 // vector of numbers, a base64 string) is only stepped over.
 func Check(data []byte, t reflect.Type, path string) *Problem {
-	w := walker{data: data, prefix: path}
+	var stack [8]step
+	w := walker{data: data, prefix: path, stack: stack[:0]}
 	w.value(t)
 	return w.found
 }
@@ -146,13 +156,8 @@ func (w *walker) next() byte {
 // value walks one value; it returns false once a problem is found or data
 // ends early.
 func (w *walker) value(t reflect.Type) bool {
-	for t != nil && t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t != nil && (reflect.PointerTo(t).Implements(unmarshalerType) || t.Kind() == reflect.Interface) {
-		t = nil // its own rules, or any value: look for repeats only
-	}
-	if t != nil && !holdsObjects(t) {
+	t, leaf := classify(t)
+	if leaf {
 		w.skip()
 		return true
 	}
@@ -197,7 +202,8 @@ func (w *walker) object(t reflect.Type) bool {
 		w.i++
 		return true
 	}
-	seen := map[string]string{} // what a key names → the key as first written
+	var buf [16]seenKey
+	seen := buf[:0] // objects are small: a scan beats a map
 	for {
 		if w.peek() != '"' {
 			return false
@@ -206,38 +212,49 @@ func (w *walker) object(t reflect.Type) bool {
 		w.skipString()
 		raw := w.data[off:min(w.i, len(w.data))]
 		var key string
+		f, exact := field{}, false
 		if bytes.IndexByte(raw, '\\') < 0 && len(raw) >= 2 {
-			key = string(raw[1 : len(raw)-1])
-		} else if json.Unmarshal(raw, &key) != nil {
+			if fs != nil {
+				f, exact = fs.exact[string(raw[1:len(raw)-1])] // no copy made
+			}
+			if exact {
+				key = f.name
+			} else {
+				key = string(raw[1 : len(raw)-1])
+			}
+		} else if k, err := unquote(raw); err != nil {
 			return false
+		} else if key = k; fs != nil {
+			f, exact = fs.exact[key]
 		}
 		if w.next() != ':' {
 			return false
 		}
-		names, vt, want := key, reflect.Type(nil), ""
-		if fs != nil {
-			f, ok := fs.exact[key]
-			if !ok {
-				if f, ok = fs.folded[foldKey(key)]; ok {
-					want = f.name
-				}
+		names, vt, want, unknown := key, reflect.Type(nil), "", false
+		switch {
+		case exact:
+			names, vt = f.name, f.typ
+		case fs != nil:
+			if f, ok := fs.folded[foldKey(key)]; ok {
+				names, vt, want = f.name, f.typ, f.name
+			} else {
+				unknown = true
 			}
-			if ok {
-				names, vt = f.name, f.typ
-			}
-		} else if t != nil && t.Kind() == reflect.Map {
+		case t != nil && t.Kind() == reflect.Map:
 			vt = t.Elem()
 		}
 		w.stack = append(w.stack, step{key: key, idx: -1})
-		if prev, dup := seen[names]; dup {
-			w.found = &Problem{Path: w.path(), Key: key, Prev: prev, Offset: int64(off)}
+		for _, sk := range seen {
+			if sk.names == names {
+				w.found = &Problem{Path: w.path(), Key: key, Repeated: true, Prev: sk.key, Offset: int64(off)}
+				return false
+			}
+		}
+		if want != "" || unknown {
+			w.found = &Problem{Path: w.path(), Key: key, Want: want, Unknown: unknown, Offset: int64(off)}
 			return false
 		}
-		if want != "" {
-			w.found = &Problem{Path: w.path(), Key: key, Want: want, Offset: int64(off)}
-			return false
-		}
-		seen[names] = key
+		seen = append(seen, seenKey{names, key})
 		if !w.value(vt) {
 			return false
 		}
@@ -247,6 +264,48 @@ func (w *walker) object(t reflect.Type) bool {
 		}
 	}
 }
+
+// unquote is the string a key with escapes stands for (kept apart so that
+// only such keys cost a heap allocation).
+func unquote(raw []byte) (string, error) {
+	var k string
+	err := json.Unmarshal(raw, &k)
+	return k, err
+}
+
+// seenKey is a key of an object already read: what it names (a field's
+// name, else the key) and how it was written.
+type seenKey struct{ names, key string }
+
+// classify is t as the walk reads it: pointers followed, nil for a type
+// that takes any JSON or decodes itself (only repeats are looked for in
+// it), and leaf when no object can be inside (the value is stepped over).
+func classify(t reflect.Type) (reflect.Type, bool) {
+	if t == nil {
+		return nil, false
+	}
+	if c, ok := classCache.Load(t); ok {
+		c := c.(class)
+		return c.t, c.leaf
+	}
+	u := t
+	for u.Kind() == reflect.Pointer {
+		u = u.Elem()
+	}
+	var c class
+	if !reflect.PointerTo(u).Implements(unmarshalerType) && u.Kind() != reflect.Interface {
+		c = class{u, !holdsObjects(u)}
+	}
+	classCache.Store(t, c)
+	return c.t, c.leaf
+}
+
+type class struct {
+	t    reflect.Type
+	leaf bool
+}
+
+var classCache sync.Map // reflect.Type → class
 
 // field is a struct field as encoding/json names it.
 type field struct {
