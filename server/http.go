@@ -328,9 +328,11 @@ func decodeStrict(data []byte, v any, where string) error {
 	if errors.As(err, &tpe) || strings.HasPrefix(err.Error(), "Time.UnmarshalJSON") {
 		return palate.Errorf(palate.EINVALID, "%s: want an RFC 3339 time such as \"2026-01-02T15:04:05Z\" (%v)", at("time"), err)
 	}
-	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		f, _ := strconv.Unquote(name)
-		return palate.Errorf(palate.EINVALID, "%s: unknown field", at(f))
+	// An unknown field, which encoding/json names without its path.
+	if strings.HasPrefix(err.Error(), "json: unknown field ") {
+		if kerr := checkKeys(data, reflect.TypeOf(v), where); kerr != nil {
+			return kerr
+		}
 	}
 	return palate.Errorf(palate.EINVALID, "%s: %v", at("body"), err)
 }

@@ -166,8 +166,6 @@ func (s *Server) invalidate(user string) {
 	s.descs.drop(user)
 }
 
-// fieldNamer names a field of item i: "items[i].field" in a batch, "field"
-// for a single object.
 // oneItem drops the "items[0]" that a store puts before a field when the
 // request held one item, whose fields are named plainly (fieldNamer).
 func oneItem(err error, n int) error {
@@ -185,6 +183,8 @@ func oneItem(err error, n int) error {
 	return &palate.Error{Code: pe.Code, Message: msg, Err: pe.Err}
 }
 
+// fieldNamer names a field of item i: "items[i].field" in a batch, "field"
+// for a single object.
 func fieldNamer(batch bool, i int) func(string) string {
 	return func(field string) string {
 		if !batch {
