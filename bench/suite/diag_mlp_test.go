@@ -33,7 +33,10 @@ import (
 // information is in the vectors and a better learner could use it; if not,
 // the vectors bound it. With PALATE_DIAG_GROUPS=1 it does the same for
 // each group's utility, each person judged by their true group's: the
-// group oracle through the vectors.
+// group oracle through the vectors; and then, not told the group, infers it
+// from each person's 8 history pairs by Bayes' rule on those regressed
+// group utilities: the few-shot ceiling through the vectors (world's
+// TestFewShotCeiling does the same with exact utilities).
 //
 //	PALATE_DIAG_DATA=/tmp/wb2 PALATE_DIAG_EMBEDDER=pixels-v3 \
 //	  GOEXPERIMENT=simd go test -tags diag -count=1 -run TestDiagMLP -v -timeout 60m ./bench/suite/
@@ -127,6 +130,51 @@ func TestDiagMLP(t *testing.T) {
 	}
 	t.Logf("group utility, told the group: pairs seen/unseen: exact %s  ridge %s  mlp %s  (%.0f s)",
 		pairAcc(byGroup(exact)), pairAcc(byGroup(ridges)), pairAcc(byGroup(nets)), time.Since(start).Seconds())
+	// The few-shot ceiling through the vectors: not told the group, but
+	// inferring it from the person's k = 8 history pairs by Bayes' rule
+	// (prior: the groups' shares of the people; likelihood: Bradley–Terry
+	// on each group's utility at temperature τ) and predicting with the
+	// posterior mixture of σ(Δu/τ), as world's TestFewShotCeiling does with
+	// exact utilities. The regressions shrink their utilities, so each row
+	// is given at three temperatures around the world's noise; the best is
+	// an optimistic ceiling (chosen on the judged pairs).
+	tr.crowdUtility(attrs[0]) // fills crowdShare
+	bayes := func(u [][]float64, tau float64) func(history.EvalPair) []float64 {
+		post, s := make([]float64, G), make([]float64, n) // s: only a and b are read
+		return func(ep history.EvalPair) []float64 {
+			mx := math.Inf(-1)
+			for g := range G {
+				post[g] = math.Log(max(tr.crowdShare[g], 1e-9))
+				for i := 0; i+1 < len(ep.History); i += 2 {
+					win, lose := ep.History[i].Image, ep.History[i+1].Image
+					post[g] += math.Log(sigmoid((u[g][win] - u[g][lose]) / tau))
+				}
+				mx = max(mx, post[g])
+			}
+			var z, pw float64
+			for g := range G {
+				post[g] = math.Exp(post[g] - mx)
+				z += post[g]
+			}
+			a, b := ep.Pair.Win, ep.Pair.Lose
+			for g := range G {
+				pw += post[g] / z * sigmoid((u[g][a]-u[g][b])/tau)
+			}
+			s[a], s[b] = pw, 1-pw
+			return s
+		}
+	}
+	noise := tr.World.Config.Noise
+	for _, row := range []struct {
+		name string
+		u    [][]float64
+	}{{"exact", exact}, {"ridge", ridges}, {"mlp", nets}} {
+		var cells []string
+		for _, f := range []float64{0.5, 1, 2} {
+			cells = append(cells, fmt.Sprintf("τ=%.2f %s", f*noise, pairAcc(bayes(row.u, f*noise))))
+		}
+		t.Logf("bayes group from 8 pairs, %-5s: %v", row.name, cells)
+	}
 }
 
 // mlp is a one-hidden-layer ReLU regression, y ≈ w2·relu(W1 x) + b2, on
