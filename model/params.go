@@ -117,6 +117,14 @@ func Params(cfg Config) []ParamSpec {
 				add("group/w_raw", 0, 0, true, d, cfg.ImageDim)
 			}
 		}
+		if cfg.RawStep {
+			// Per image dimension, the step's scale is softplus of this:
+			// positive (a prior variance), and near zero at first
+			// (softplus(−5) ≈ 0.007), so the model starts almost as it
+			// would without it. No weight decay: it would pull the
+			// scale toward softplus(0).
+			add("raw/step", 0, -5, false, cfg.ImageDim)
+		}
 	}
 	return ps
 }
@@ -127,6 +135,8 @@ func baseStagePersonal(cfg Config, path string) bool {
 	switch {
 	case strings.HasPrefix(path, "taste/"):
 		return cfg.TasteHead
+	case path == "raw/step":
+		return cfg.RawStep
 	case strings.HasPrefix(path, "group/"), path == "pref/tokens":
 		return cfg.groupHead() && cfg.TokenMode == TokenModeFixed
 	}
