@@ -135,19 +135,6 @@ type Config struct {
 	// gave 61.3/62.5, 60.9/62.8 and 62.0/62.8% seen/unseen on the default
 	// world against 61.8/63.6 (one seed each, within noise of each other).
 	GroupL2 float64 `json:"group_l2"`
-	// RawStep adds to a person's taste one step of a personal logistic
-	// regression over the normalised image itself: the sum over the
-	// history's comparisons of (1 − σ(m))·(x_preferred − x_other), scaled
-	// per image dimension by learnt weights that start at zero, where m is
-	// the margin the rest of the model (base score, taste and group heads)
-	// gives that comparison. Comparisons the shared and group tastes already
-	// explain add little; the surprising ones move the person's weights
-	// toward what they chose. It is the bench's per-user-linear baseline
-	// read from the history in closed form, and the per-dimension scale
-	// plays a diagonal prior variance of people's tastes. Scoring costs
-	// nothing more than GroupRaw's x·t_raw. Needs BaseHidden > 0. Default
-	// false; checkpoints written before it existed load with false.
-	RawStep bool `json:"raw_step"`
 	// PairDiff adds to both history tokens of a comparison a projection of
 	// the difference between its preferred and its other image, so the model
 	// sees which image beat which, not only a set of liked and a set of
@@ -249,8 +236,6 @@ func (c Config) Validate() error {
 		return bad("group_l2", c.GroupL2, ">= 0")
 	case c.GroupHead && c.BaseHidden == 0:
 		return bad("group_head", c.GroupHead, "false when base_hidden is 0 (it reads the base head's features)")
-	case c.RawStep && c.BaseHidden == 0:
-		return bad("raw_step", c.RawStep, "false when base_hidden is 0 (it reads the base head's margins)")
 	}
 	return nil
 }
@@ -262,22 +247,18 @@ func (c Config) groupHead() bool { return c.GroupHead && c.PrefTokens > 0 }
 // groupRaw says whether the group head's tastes reach the raw image.
 func (c Config) groupRaw() bool { return c.GroupRaw && c.groupHead() }
 
-// rawTaste says whether a person's taste covers the normalised image too
-// (GroupRaw's group tastes, RawStep's step, or both).
-func (c Config) rawTaste() bool { return c.groupRaw() || c.RawStep }
-
 // TasteDim is the width of Encoded.Taste: BaseHidden, plus ImageDim when
-// the taste reaches the raw image (GroupRaw, RawStep).
+// the group tastes reach the raw image (GroupRaw).
 func (c Config) TasteDim() int {
-	if c.rawTaste() {
+	if c.groupRaw() {
 		return c.BaseHidden + c.ImageDim
 	}
 	return c.BaseHidden
 }
 
 // Personal says whether Encoded carries a Taste vector (taste head, group
-// head, raw step or any of them together).
-func (c Config) Personal() bool { return c.TasteHead || c.groupHead() || c.RawStep }
+// head or both).
+func (c Config) Personal() bool { return c.TasteHead || c.groupHead() }
 
 // HeadDim is the width of one attention head.
 func (c Config) HeadDim() int { return c.DModel / c.Heads }

@@ -464,42 +464,7 @@ func historyTaste(scope *mlm.Scope, cfg Config, histN, histText, head, tokens, s
 			taste = Concatenate([]*Node{taste, wRaw}, -1) // [B, Hb+D]
 		}
 	}
-	if cfg.RawStep {
-		if taste == nil {
-			taste = ZerosLike(ReduceSum(pairPhi, 1)) // [B, Hb]
-		}
-		taste = rawStep(scope, taste, pairPhi, histN, head)
-	}
 	return taste, posterior
-}
-
-// rawStep adds Config.RawStep's step to taste, [B, Hb] or [B, Hb+D]
-// (whose raw part it adds to), returning [B, Hb+D]: per image dimension
-// softplus(raw/step) times Σ_pairs (1 − σ(m))·(x_preferred − x_other), m the margin
-// of the comparison under the base score and taste, its weights held
-// fixed (no gradient flows through them). pairPhi [B, H, Hb] is
-// φ(preferred) − φ(other) on the head slots (head [B, H]); histN [B, H, D]
-// the normalised history images. The sum is taken as one weighted sum over
-// the slots, with weight r on a comparison's first slot and −r on its
-// second, so no [B, H, D] difference is built.
-func rawStep(scope *mlm.Scope, taste, pairPhi, histN, head *Node) *Node {
-	g := histN.Graph()
-	Hb, D := pairPhi.Shape().Dim(2), histN.Shape().Dim(2)
-	w := Add(SliceAxis(taste, 1, AxisRange(0, Hb)), Reshape(param(scope, g, "base/w2"), 1, Hb))
-	margin := Einsum("bhf,bf->bh", pairPhi, w) // [B, H], 0 off head slots
-	var raw *Node
-	if taste.Shape().Dim(1) > Hb {
-		raw = SliceAxis(taste, 1, AxisRange(Hb, Hb+D))
-		onRaw := Einsum("bhd,bd->bh", histN, raw)
-		margin = Add(margin, Sub(onRaw, shift(onRaw, 1)))
-	}
-	r := StopGradient(Mul(Sigmoid(Neg(margin)), head)) // 1 − σ(m) on head slots, else 0
-	c := Sub(r, shift(r, -1))                          // r on a first slot, −r on its partner
-	step := Mul(Einsum("bh,bhd->bd", c, histN), Reshape(Softplus(param(scope, g, "raw/step")), 1, D))
-	if raw == nil {
-		return Concatenate([]*Node{taste, step}, -1)
-	}
-	return Concatenate([]*Node{SliceAxis(taste, 1, AxisRange(0, Hb)), Add(raw, step)}, -1)
 }
 
 // tasteVector infers a person's weights over the base features from their

@@ -35,21 +35,15 @@ func getParam(t *testing.T, store *mlm.Store, name string) []float32 {
 // With GroupRaw each group's weights also cover the normalised image (the
 // raw image here, as standardisation starts as the identity): w_k gains
 // tokens·group/w_raw, Δφ gains Δx, and the target's score gains x·Σ π_k w_k.
-//
-// With RawStep the target's score also gains x·step, step_j = softplus(raw/step_j) ·
-// Σ_pairs (1 − σ(m))·Δx_j, m the comparison's margin under the base weights
-// plus Σ π_k w_k (over φ and, with GroupRaw, the image).
 func TestGroupHeadByHand(t *testing.T) {
 	for _, raw := range []bool{false, true} {
-		for _, step := range []bool{false, true} {
-			testGroupHeadByHand(t, raw, step)
-		}
+		testGroupHeadByHand(t, raw)
 	}
 }
 
-func testGroupHeadByHand(t *testing.T, raw, step bool) {
+func testGroupHeadByHand(t *testing.T, raw bool) {
 	cfg := smallConfig()
-	cfg.PairDiff, cfg.TasteHead, cfg.GroupHead, cfg.GroupRaw, cfg.RawStep = false, false, true, raw, step
+	cfg.PairDiff, cfg.TasteHead, cfg.GroupHead, cfg.GroupRaw = false, false, true, raw
 	cfg.BaseHidden = 5
 	store := newStore(t, cfg, 29)
 	rng := rand.New(rand.NewPCG(31, 32))
@@ -61,13 +55,6 @@ func testGroupHeadByHand(t *testing.T, raw, step bool) {
 	setParam(t, store, "base/w2", normal(0.5))
 	if raw {
 		setParam(t, store, "group/w_raw", normal(0.3))
-	}
-	var alpha []float32
-	if step {
-		setParam(t, store, "raw/step", normal(0.3))
-		for _, v := range getParam(t, store, "raw/step") {
-			alpha = append(alpha, float32(math.Log1p(math.Exp(float64(v))))) // softplus
-		}
 	}
 
 	const T = 3
@@ -100,14 +87,14 @@ func testGroupHeadByHand(t *testing.T, raw, step bool) {
 			return out
 		}
 		// item is φ of history or target slot i, followed by its image
-		// under GroupRaw or RawStep; F is its length.
+		// under GroupRaw; F is its length.
 		F := Hb
-		if raw || step {
+		if raw {
 			F += cfg.ImageDim
 		}
 		item := func(img, txt []float32, dimI, dimT, i int) []float64 {
 			f := phi(img[i*dimI:(i+1)*dimI], txt[i*dimT:(i+1)*dimT])
-			if raw || step {
+			if raw {
 				for _, v := range img[i*dimI : (i+1)*dimI] {
 					f = append(f, float64(v))
 				}
@@ -132,7 +119,7 @@ func testGroupHeadByHand(t *testing.T, raw, step bool) {
 					w[k][j] += x * float64(gw[i*(Hb+1)+j])
 				}
 				prior[k] += x * float64(gw[i*(Hb+1)+Hb])
-				for j := range len(gwRaw) / d {
+				for j := range F - Hb {
 					w[k][Hb+j] += x * float64(gwRaw[i*cfg.ImageDim+j])
 				}
 			}
@@ -170,45 +157,20 @@ func testGroupHeadByHand(t *testing.T, raw, step bool) {
 			pi[k] = math.Exp(logit[k] - mx)
 			z += pi[k]
 		}
-		wbar := make([]float64, F)
-		for j := range F {
-			for k := range K {
-				wbar[j] += pi[k] / z * w[k][j]
-			}
-		}
-		if step {
-			// The step over the image, from the comparisons' margins
-			// under the base weights and the mixture's.
-			st := make([]float64, F)
-			for h := 0; h+1 < n; h++ {
-				if bt.HistLabel[h] != int32(LabelLiked) || bt.HistLabel[h+1] != int32(LabelDisliked) {
-					continue
-				}
-				a := item(bt.HistImage, bt.HistText, cfg.ImageDim, cfg.TextDim, h)
-				b := item(bt.HistImage, bt.HistText, cfg.ImageDim, cfg.TextDim, h+1)
-				m := 0.0
-				for j := range F {
-					m += (a[j] - b[j]) * (base(j) + wbar[j])
-				}
-				r := 1 / (1 + math.Exp(m))
-				for j := Hb; j < F; j++ {
-					st[j] += float64(alpha[j-Hb]) * r * (a[j] - b[j])
-				}
-			}
-			for j := range F {
-				wbar[j] += st[j]
-			}
-		}
 		outB := getParam(t, store, "out/b")
 		for tt := range T {
 			f := item(bt.TgtImage, bt.TgtText, cfg.ImageDim, cfg.TextDim, tt)
 			want := float64(outB[0]) - float64(outB[1])
 			for j := range F {
-				want += f[j] * (base(j) + wbar[j])
+				wbar := 0.0
+				for k := range K {
+					wbar += pi[k] / z * w[k][j]
+				}
+				want += f[j] * (base(j) + wbar)
 			}
 			got := float64(logits[2*tt] - logits[2*tt+1])
 			if math.Abs(got-want) > 1e-4*max(1, math.Abs(want)) {
-				t.Errorf("group_raw %v, raw_step %v, history of %d items, target %d: score %.6f, by hand %.6f", raw, step, n, tt, got, want)
+				t.Errorf("group_raw %v, history of %d items, target %d: score %.6f, by hand %.6f", raw, n, tt, got, want)
 			}
 		}
 	}

@@ -117,14 +117,6 @@ func Params(cfg Config) []ParamSpec {
 				add("group/w_raw", 0, 0, true, d, cfg.ImageDim)
 			}
 		}
-		if cfg.RawStep {
-			// Per image dimension, the step's scale is softplus of this:
-			// positive (a prior variance), and near zero at first
-			// (softplus(−5) ≈ 0.007), so the model starts almost as it
-			// would without it. No weight decay: it would pull the
-			// scale toward softplus(0).
-			add("raw/step", 0, -5, false, cfg.ImageDim)
-		}
 	}
 	return ps
 }
@@ -135,8 +127,6 @@ func baseStagePersonal(cfg Config, path string) bool {
 	switch {
 	case strings.HasPrefix(path, "taste/"):
 		return cfg.TasteHead
-	case path == "raw/step":
-		return cfg.RawStep
 	case strings.HasPrefix(path, "group/"), path == "pref/tokens":
 		return cfg.groupHead() && cfg.TokenMode == TokenModeFixed
 	}
