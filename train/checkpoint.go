@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"palate"
+	"palate/dataset"
 	"palate/internal/outdir"
 	"palate/model"
 )
@@ -78,7 +79,8 @@ func (c *Checkpoint) Validate() error {
 	if err := c.Config.Validate(); err != nil {
 		return err
 	}
-	for _, p := range model.Params(c.Config) {
+	params := model.Params(c.Config)
+	for _, p := range params {
 		w, ok := c.Weights[p.Path]
 		if !ok {
 			return palate.Errorf(palate.EINVALID, "checkpoint: no weights for %s", p.Path)
@@ -86,6 +88,22 @@ func (c *Checkpoint) Validate() error {
 		if len(w) != size(p.Dims) {
 			return palate.Errorf(palate.EINVALID, "checkpoint: %s has %d values, config wants %v", p.Path, len(w), p.Dims)
 		}
+	}
+	if len(c.Weights) > len(params) {
+		// Weights the config has no variable for: a model this build
+		// would score without a part it was trained with.
+		known := make(map[string]bool, len(params))
+		for _, p := range params {
+			known[p.Path] = true
+		}
+		var extra []string
+		for path := range c.Weights {
+			if !known[path] {
+				extra = append(extra, path)
+			}
+		}
+		slices.Sort(extra)
+		return palate.Errorf(palate.EINVALID, "checkpoint: weights for %s, which the model config has no variable for (another palate version's checkpoint?)", strings.Join(extra, ", "))
 	}
 	return nil
 }
@@ -370,9 +388,12 @@ func load(dir string) (*Checkpoint, error) {
 		}
 		files[name] = data
 	}
+	// config.json strictly: a model option this build does not know (a
+	// checkpoint from a newer palate, or a hand edit) would otherwise be
+	// dropped, and the model rebuilt without it would score differently.
 	var cf configFile
-	if err := json.Unmarshal(files[ConfigFile], &cf); err != nil {
-		return nil, invalid("bad %s: %v", ConfigFile, err)
+	if err := dataset.DecodeFileObject(filepath.Join(dir, ConfigFile), files[ConfigFile], &cf); err != nil {
+		return nil, err
 	}
 	ck := &Checkpoint{Config: cf.Model, Embedder: cf.Embedder, TextEmbedder: cf.TextEmbedder, Weights: map[string][]float32{}}
 	if err := json.Unmarshal(files[SummaryFile], &ck.Summary); err != nil {
@@ -400,7 +421,7 @@ func load(dir string) (*Checkpoint, error) {
 		ck.Weights[e.Path] = w
 	}
 	if err := ck.Validate(); err != nil {
-		return nil, invalid("%v", strings.TrimPrefix(err.Error(), "model config: "))
+		return nil, invalid("%v", strings.TrimPrefix(strings.TrimPrefix(err.Error(), "model config: "), "checkpoint: "))
 	}
 	return ck, nil
 }

@@ -1,6 +1,8 @@
 package train
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"math"
@@ -170,6 +172,81 @@ func TestCheckpointDamageRefused(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(t.TempDir(), "nothing")); palate.ErrorCode(err) != palate.ENOTFOUND {
 		t.Fatalf("missing dir: %v, want ENOTFOUND", err)
+	}
+}
+
+// TestCheckpointFromAnotherVersion: a checkpoint whose files are intact
+// but that this build cannot rebuild exactly (a model option it does not
+// know, weights it has no variable for, as a newer palate might write) is
+// refused with EINVALID naming what, not loaded without that part.
+func TestCheckpointFromAnotherVersion(t *testing.T) {
+	for name, c := range map[string]struct {
+		edit func(t *testing.T, dir string)
+		want string
+	}{
+		"unknown model option": {func(t *testing.T, dir string) {
+			rewrite(t, dir, ConfigFile, func(b []byte) []byte {
+				return []byte(strings.Replace(string(b), `"layers": 2`, `"layers": 2, "raw_step": true`, 1))
+			})
+		}, `config.json:`},
+		"unused weights": {func(t *testing.T, dir string) {
+			var off int
+			rewrite(t, dir, WeightsFile, func(b []byte) []byte { off = len(b); return append(b, make([]byte, 16)...) })
+			editManifest(t, dir, func(m map[string]any) {
+				m["weights"] = append(m["weights"].([]any), map[string]any{"path": model.Root + "/raw/step", "dims": []int{4}, "offset": off})
+			})
+		}, model.Root + "/raw/step"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "m")
+			if err := Save(dir, testCheckpoint(t, 1)); err != nil {
+				t.Fatal(err)
+			}
+			c.edit(t, dir)
+			_, err := Load(dir)
+			if palate.ErrorCode(err) != palate.EINVALID || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Load = %v, want EINVALID naming %q", err, c.want)
+			}
+			t.Log(err)
+		})
+	}
+}
+
+// rewrite edits file name of checkpoint dir and records its new checksum
+// in the manifest, so the checkpoint stays intact.
+func rewrite(t *testing.T, dir, name string, edit func([]byte) []byte) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = edit(b)
+	if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	editManifest(t, dir, func(m map[string]any) { m["files"].(map[string]any)[name] = hex.EncodeToString(sum[:]) })
+}
+
+// editManifest edits the manifest of checkpoint dir as generic JSON.
+func editManifest(t *testing.T, dir string, edit func(map[string]any)) {
+	t.Helper()
+	p := filepath.Join(dir, ManifestFile)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	edit(m)
+	out, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, out, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 
