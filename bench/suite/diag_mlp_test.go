@@ -71,25 +71,7 @@ func TestDiagMLP(t *testing.T) {
 		}
 		return y
 	}
-	// pairAcc judges the bench's k = 8 comparisons, seen and unseen, by
-	// the utility that s gives each person's pair.
-	pairAcc := func(s func(ep history.EvalPair) []float64) string {
-		var acc [2]float64
-		for i, part := range []dataset.Part{dataset.Train, dataset.Unseen} {
-			eps := d.EvalPairs(8, part)
-			for _, ep := range eps {
-				u := s(ep)
-				switch m := u[ep.Pair.Win] - u[ep.Pair.Lose]; {
-				case m > 0:
-					acc[i]++
-				case m == 0:
-					acc[i] += 0.5
-				}
-			}
-			acc[i] *= 100 / float64(len(eps))
-		}
-		return fmt.Sprintf("%.1f/%.1f", acc[0], acc[1])
-	}
+	pairAcc := func(s func(ep history.EvalPair) []float64) string { return diagPairAcc(d, s) }
 	get := func(s []float64) func(int) float64 { return func(r int) float64 { return s[r] } }
 	start := time.Now()
 	y := column(tr.crowdUtility)
@@ -130,40 +112,11 @@ func TestDiagMLP(t *testing.T) {
 	}
 	t.Logf("group utility, told the group: pairs seen/unseen: exact %s  ridge %s  mlp %s  (%.0f s)",
 		pairAcc(byGroup(exact)), pairAcc(byGroup(ridges)), pairAcc(byGroup(nets)), time.Since(start).Seconds())
-	// The few-shot ceiling through the vectors: not told the group, but
-	// inferring it from the person's k = 8 history pairs by Bayes' rule
-	// (prior: the groups' shares of the people; likelihood: Bradley–Terry
-	// on each group's utility at temperature τ) and predicting with the
-	// posterior mixture of σ(Δu/τ), as world's TestFewShotCeiling does with
-	// exact utilities. The regressions shrink their utilities, so each row
-	// is given at three temperatures around the world's noise; the best is
-	// an optimistic ceiling (chosen on the judged pairs).
-	tr.crowdUtility(attrs[0]) // fills crowdShare
-	bayes := func(u [][]float64, tau float64) func(history.EvalPair) []float64 {
-		post, s := make([]float64, G), make([]float64, n) // s: only a and b are read
-		return func(ep history.EvalPair) []float64 {
-			mx := math.Inf(-1)
-			for g := range G {
-				post[g] = math.Log(max(tr.crowdShare[g], 1e-9))
-				for i := 0; i+1 < len(ep.History); i += 2 {
-					win, lose := ep.History[i].Image, ep.History[i+1].Image
-					post[g] += math.Log(sigmoid((u[g][win] - u[g][lose]) / tau))
-				}
-				mx = max(mx, post[g])
-			}
-			var z, pw float64
-			for g := range G {
-				post[g] = math.Exp(post[g] - mx)
-				z += post[g]
-			}
-			a, b := ep.Pair.Win, ep.Pair.Lose
-			for g := range G {
-				pw += post[g] / z * sigmoid((u[g][a]-u[g][b])/tau)
-			}
-			s[a], s[b] = pw, 1-pw
-			return s
-		}
-	}
+	// The few-shot ceiling through the vectors (diagBayes). The
+	// regressions shrink their utilities, so each row is given at three
+	// temperatures around the world's noise; the best is an optimistic
+	// ceiling (chosen on the judged pairs).
+	bayes := func(u [][]float64, tau float64) func(history.EvalPair) []float64 { return diagBayes(tr, u, tau) }
 	noise := tr.World.Config.Noise
 	for _, row := range []struct {
 		name string
@@ -175,6 +128,121 @@ func TestDiagMLP(t *testing.T) {
 		}
 		t.Logf("bayes group from 8 pairs, %-5s: %v", row.name, cells)
 	}
+}
+
+// diagPairAcc judges the bench's k = 8 comparisons, seen and unseen, by
+// the utility that s gives each person's pair (ties count half), as
+// "seen/unseen" in %.
+func diagPairAcc(d *history.Data, s func(ep history.EvalPair) []float64) string {
+	var acc [2]float64
+	for i, part := range []dataset.Part{dataset.Train, dataset.Unseen} {
+		eps := d.EvalPairs(8, part)
+		for _, ep := range eps {
+			u := s(ep)
+			switch m := u[ep.Pair.Win] - u[ep.Pair.Lose]; {
+			case m > 0:
+				acc[i]++
+			case m == 0:
+				acc[i] += 0.5
+			}
+		}
+		acc[i] *= 100 / float64(len(eps))
+	}
+	return fmt.Sprintf("%.1f/%.1f", acc[0], acc[1])
+}
+
+// diagBayes scores a person's judged pair not told their group but
+// inferring it from their history pairs by Bayes' rule (prior: the groups'
+// shares of the world's people; likelihood: Bradley–Terry on each group's
+// utility u[g] over the embeddings rows at temperature tau), predicting
+// with the posterior mixture of σ(Δu/tau), as world's TestFewShotCeiling
+// does with exact utilities. Only the judged pair's two entries of the
+// returned slice are meaningful (it is reused between calls).
+func diagBayes(tr *Truth, u [][]float64, tau float64) func(history.EvalPair) []float64 {
+	tr.crowdUtility(&world.Attrs{}) // fills crowdShare
+	G := len(u)
+	post, s := make([]float64, G), make([]float64, len(u[0]))
+	return func(ep history.EvalPair) []float64 {
+		mx := math.Inf(-1)
+		for g := range G {
+			post[g] = math.Log(max(tr.crowdShare[g], 1e-9))
+			for i := 0; i+1 < len(ep.History); i += 2 {
+				win, lose := ep.History[i].Image, ep.History[i+1].Image
+				post[g] += math.Log(sigmoid((u[g][win] - u[g][lose]) / tau))
+			}
+			mx = max(mx, post[g])
+		}
+		var z, pw float64
+		for g := range G {
+			post[g] = math.Exp(post[g] - mx)
+			z += post[g]
+		}
+		a, b := ep.Pair.Win, ep.Pair.Lose
+		for g := range G {
+			pw += post[g] / z * sigmoid((u[g][a]-u[g][b])/tau)
+		}
+		s[a], s[b] = pw, 1-pw
+		return s
+	}
+}
+
+// TestDiagGroupPairs asks how much of the few-shot ceiling through the
+// vectors (TestDiagMLP's Bayes rows) a learner can reach from the world's
+// training pairs, given what no model is given: each seen person's group.
+// For each group it fits the bench's non-personal scorer (a Bradley–Terry
+// network over the vectors) on the training comparisons of that group's
+// seen people only, then judges the bench's k = 8 comparisons by the
+// person's true group's scorer, and by Bayes' rule over the groups from
+// the 8 history pairs (at temperatures 0.5, 1 and 2 of the scorers' own
+// Bradley–Terry scale). PALATE_DIAG_SEEDS averages that many fits per
+// group.
+//
+//	PALATE_DIAG_DATA=/tmp/wb2 PALATE_DIAG_EMBEDDER=pixels-v3 \
+//	  GOEXPERIMENT=simd go test -tags diag -count=1 -run TestDiagGroupPairs -v ./bench/suite/
+func TestDiagGroupPairs(t *testing.T) {
+	d, tr, X, _ := diagWorld(t)
+	seeds := 1
+	if v, err := strconv.Atoi(os.Getenv("PALATE_DIAG_SEEDS")); err == nil && v > 0 {
+		seeds = v
+	}
+	rows := make([]int32, len(X))
+	for r := range rows {
+		rows[r] = int32(r)
+	}
+	G := tr.Groups()
+	u := make([][]float64, G)
+	for g := range G {
+		dg := *d
+		dg.Users = nil
+		pairs := 0
+		for _, us := range d.Parts(dataset.Train) {
+			if p := tr.People[us.ID]; p != nil && p.Group == g {
+				dg.Users = append(dg.Users, us)
+				pairs += len(us.Pairs)
+			}
+		}
+		u[g] = make([]float64, len(X))
+		for s := range seeds {
+			np := baseline.NewNonPersonal(baseline.NonPersonalOptions{Seed: uint64(s + 1)})
+			if err := np.Fit(context.Background(), &dg); err != nil {
+				t.Fatal(err)
+			}
+			for r, v := range np.Score(nil, rows) {
+				u[g][r] += v / float64(seeds)
+			}
+			if s == 0 {
+				st := np.Stats()
+				t.Logf("group %d: %d seen people, %d training pairs, best epoch %d, val acc %.3f", g, len(dg.Users), pairs, st.BestEpoch, st.ValAcc)
+			}
+		}
+	}
+	byGroup := func(ep history.EvalPair) []float64 { return u[tr.People[ep.User.ID].Group] }
+	t.Logf("learnt from each group's pairs (×%d), told the group: seen/unseen %s", seeds, diagPairAcc(d, byGroup))
+	var cells []string
+	for _, tau := range []float64{0.5, 1, 2} {
+		cells = append(cells, fmt.Sprintf("τ=%.1f %s", tau, diagPairAcc(d, diagBayes(tr, u, tau))))
+	}
+	t.Logf("learnt from each group's pairs (×%d), bayes group from 8 pairs: %v", seeds, cells)
 }
 
 // mlp is a one-hidden-layer ReLU regression, y ≈ w2·relu(W1 x) + b2, on
