@@ -77,7 +77,9 @@ type PredictorResult struct {
 	// "centroid", "per-user-linear", "user-knn" or "palate".
 	Name string `json:"name"`
 	// Variant tells variants of one predictor apart: palate's "full",
-	// "no-cp", "k=0", "pool", "two-stage", "k=5", "truth-embedder", ...;
+	// "no-cp", "k=0", "pool", "two-stage", "k=5", "truth-embedder", ...,
+	// and "ensemble" (the mean score of the full model's seeds, when
+	// there are two or more);
 	// "truth" for the reference ceilings; "default" for baselines, and
 	// "plain" and "on-non-personal" for the two user-kNN forms.
 	Variant string `json:"variant"`

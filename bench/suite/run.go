@@ -226,6 +226,16 @@ type runner struct {
 	// measurement; guided is that measurement's table.
 	fullCk *train.Checkpoint
 	guided []bench.GuidanceRow
+	// full holds palate/full's seeds on the bench's embedding, for the
+	// ensemble row.
+	full []fullSeed
+}
+
+// fullSeed is one seed of palate/full as the ensemble row reads it.
+type fullSeed struct {
+	score  scoreFn
+	fit    float64 // training seconds, a shared base stage's included
+	params int
 }
 
 func (r *runner) logf(format string, args ...any) {
@@ -618,7 +628,62 @@ func (r *runner) palate(ctx context.Context) error {
 			r.fullCk = j.ck
 		}
 	}
+	return r.ensemble(ctx)
+}
+
+// ensemble judges palate/full's seeds together, each candidate scored by
+// the mean of their scores (a row "palate/ensemble" of one seed), when
+// there are at least two: what averaging the seeds' models would buy, at
+// as many times the training and the scoring.
+func (r *runner) ensemble(ctx context.Context) error {
+	n := len(r.full)
+	if n < 2 {
+		return nil
+	}
+	rw := r.addRow("palate", "ensemble")
+	fns := make([]scoreFn, n)
+	var fit float64
+	for i, f := range r.full {
+		fns[i], fit, rw.params = f.score, fit+f.fit, rw.params+f.params
+	}
+	rw.fit = []float64{fit}
+	rw.note = fmt.Sprintf("the mean score of palate/full's %d seeds: %d trainings (train seconds are their sum) and %d times the scoring", n, n, n)
+	if err := r.evalMain(ctx, rw, meanScore(fns), r.main); err != nil {
+		return err
+	}
+	r.logf("palate/ensemble of %d seeds: seen %.3f, unseen %.3f", n, rw.seen[0].acc(), rw.unseen[0].acc())
 	return nil
+}
+
+// meanScore scores each query by the mean of fns' scores.
+func meanScore(fns []scoreFn) scoreFn {
+	return func(ctx context.Context, qs []query) ([][]float64, error) {
+		var sum [][]float64
+		for _, fn := range fns {
+			s, err := fn(ctx, qs)
+			if err != nil {
+				return nil, err
+			}
+			if len(s) != len(qs) {
+				return nil, palate.Errorf(palate.EINTERNAL, "bench: a predictor returned %d scores for %d queries", len(s), len(qs))
+			}
+			if sum == nil {
+				sum = make([][]float64, len(qs))
+				for i := range s {
+					sum[i] = make([]float64, len(s[i]))
+				}
+			}
+			for i := range s {
+				if len(s[i]) != len(sum[i]) {
+					return nil, palate.Errorf(palate.EINTERNAL, "bench: a predictor returned %d scores for query %d's %d images", len(s[i]), i, len(sum[i]))
+				}
+				for j, v := range s[i] {
+					sum[i][j] += v / float64(len(fns))
+				}
+			}
+		}
+		return sum, nil
+	}
 }
 
 // evalPalate judges one trained model: the headline sets always; with the
@@ -651,6 +716,9 @@ func (r *runner) evalPalate(ctx context.Context, rw *row, ck *train.Checkpoint, 
 	}
 	if err := r.evalMain(ctx, rw, m.score(false), sets); err != nil {
 		return err
+	}
+	if rw.variant == "full" && d == r.d {
+		r.full = append(r.full, fullSeed{score: m.score(false), fit: fit, params: params(ck.Config)})
 	}
 	n := len(rw.seen) - 1
 	r.logf("palate/%s seed %d: trained %d steps in %.0f s (%s); seen %.3f, unseen %.3f (scored in %.0f s)", rw.variant, seed,

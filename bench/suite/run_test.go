@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"io"
 	"math"
 	"path/filepath"
@@ -257,6 +258,57 @@ func TestBenchModel(t *testing.T) {
 	// A checkpoint from another embedder is refused.
 	if _, err := Run(context.Background(), Options{Data: dir, Embedder: "blank", Model: to.OutDir}); err == nil {
 		t.Error("a checkpoint trained on the truth embedding ran on the blank one")
+	}
+}
+
+// TestBenchEnsemble: with two seeds of palate/full the bench adds a
+// palate/ensemble row, one predictor judged on the same comparisons, whose
+// candidates score the mean of the seeds' scores.
+func TestBenchEnsemble(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains two small models")
+	}
+	dir, _ := testWorld(t)
+	cfg := model.DefaultConfig()
+	cfg.DModel, cfg.Heads, cfg.Layers, cfg.TextDim, cfg.MaxHistory = 32, 2, 1, 16, 12
+	to := train.DefaultOptions()
+	to.Progress = train.ProgressNone
+	rep, err := Run(context.Background(), Options{Data: dir, Embedder: world.TruthEmbedder, Variants: []string{"full"},
+		Seeds: 2, Steps: 30, Batch: 32, Config: &cfg, Train: &to, Ks: []int{0, 8}, Resamples: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, ens := rep.Predictor("palate", "full"), rep.Predictor("palate", "ensemble")
+	if full == nil || ens == nil {
+		t.Fatalf("rows palate/full %v and palate/ensemble %v; want both", full != nil, ens != nil)
+	}
+	if full.Seeds != 2 || ens.Seeds != 1 || ens.Seen.N != full.Seen.N || ens.Unseen.N != full.Unseen.N {
+		t.Errorf("full: %d seeds, n %d/%d; ensemble: %d seeds, n %d/%d; want 2 and 1 seeds on the same comparisons",
+			full.Seeds, full.Seen.N, full.Unseen.N, ens.Seeds, ens.Seen.N, ens.Unseen.N)
+	}
+	if a := float64(ens.Seen.Acc); !(a > 0.5 && a <= 1) {
+		t.Errorf("ensemble seen accuracy %v", a)
+	}
+	t.Logf("full %.3f / %.3f, ensemble %.3f / %.3f", full.Seen.Acc, full.Unseen.Acc, ens.Seen.Acc, ens.Unseen.Acc)
+}
+
+// TestMeanScore checks the ensemble's scoring against sums worked by hand,
+// and that a predictor's error or a short answer is passed on.
+func TestMeanScore(t *testing.T) {
+	qs := []query{{rows: []int32{1, 2}}, {rows: []int32{3}}}
+	fixed := func(s [][]float64, err error) scoreFn {
+		return func(context.Context, []query) ([][]float64, error) { return s, err }
+	}
+	got, err := meanScore([]scoreFn{fixed([][]float64{{1, 2}, {3}}, nil), fixed([][]float64{{3, -2}, {0}}, nil)})(context.Background(), qs)
+	if err != nil || len(got) != 2 || got[0][0] != 2 || got[0][1] != 0 || got[1][0] != 1.5 {
+		t.Errorf("mean = %v, %v; want [[2 0] [1.5]]", got, err)
+	}
+	boom := errors.New("boom")
+	if _, err := meanScore([]scoreFn{fixed([][]float64{{1, 2}, {3}}, nil), fixed(nil, boom)})(context.Background(), qs); !errors.Is(err, boom) {
+		t.Errorf("a failing predictor: %v", err)
+	}
+	if _, err := meanScore([]scoreFn{fixed([][]float64{{1, 2}, {3}}, nil), fixed([][]float64{{1}, {3}}, nil)})(context.Background(), qs); err == nil {
+		t.Error("a predictor with one score for a pair: no error")
 	}
 }
 
