@@ -1,9 +1,7 @@
 package model
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 
 	"palate"
 )
@@ -275,24 +273,4 @@ func (c Config) DescriptorTokens() int {
 		return c.PoolSize
 	}
 	return c.PrefTokens
-}
-
-// LoadConfig reads a JSON config file. Fields missing from the file keep
-// their DefaultConfig values; unknown fields are an EINVALID error.
-func LoadConfig(path string) (Config, error) {
-	cfg := DefaultConfig()
-	f, err := os.Open(path)
-	if err != nil {
-		if os.IsNotExist(err) {
-			return cfg, palate.Errorf(palate.ENOTFOUND, "model config %s: %w", path, err)
-		}
-		return cfg, palate.Errorf(palate.EINTERNAL, "model config %s: %w", path, err)
-	}
-	defer f.Close()
-	dec := json.NewDecoder(f)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&cfg); err != nil {
-		return cfg, palate.Errorf(palate.EINVALID, "model config %s: %w", path, err)
-	}
-	return cfg, nil
 }
