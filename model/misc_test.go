@@ -85,7 +85,7 @@ func TestAgeBucket(t *testing.T) {
 	}
 }
 
-func TestConfigValidateAndLoad(t *testing.T) {
+func TestConfigValidate(t *testing.T) {
 	cfg := DefaultConfig()
 	if err := cfg.Validate(); palate.ErrorCode(err) != palate.EINVALID {
 		t.Fatalf("default config without image_dim: got %v, want EINVALID", err)

@@ -53,9 +53,37 @@ const checkpointFormat = "palate-checkpoint-v1"
 // configFile is the content of config.json.
 type configFile struct {
 	Format       string       `json:"format"`
-	Model        model.Config `json:"model"`
+	Model        savedConfig  `json:"model"`
 	Embedder     EmbedderInfo `json:"embedder"`
 	TextEmbedder EmbedderInfo `json:"text_embedder"`
+}
+
+// savedConfig is a model config as config.json holds it: model.Config
+// beside the options palate had once and removed. A checkpoint written
+// while one existed names it; at its zero value (the option off) the model
+// is the one this build makes, and it loads. An option on is refused by
+// name, and a key palate never had is refused as unknown: either way this
+// build could not rebuild the model that was trained.
+type savedConfig struct {
+	model.Config
+	// TasteSteps: gradient steps on the history's own likelihood, removed
+	// in commit 7a6c56d.
+	TasteSteps int `json:"taste_steps,omitempty"`
+	// RawStep: a personal step over the image, tried in commit 1c71d13
+	// and reverted.
+	RawStep bool `json:"raw_step,omitempty"`
+}
+
+// retired returns the first removed option s has on, as "key = value",
+// or "".
+func (s savedConfig) retired() string {
+	switch {
+	case s.TasteSteps != 0:
+		return fmt.Sprintf("taste_steps = %d", s.TasteSteps)
+	case s.RawStep:
+		return "raw_step = true"
+	}
+	return ""
 }
 
 // manifest is the content of manifest.json.
@@ -208,7 +236,7 @@ func save(dir string, ck *Checkpoint, hook saveHook) (err error) {
 		return nil
 	}
 
-	cfgJSON, err := json.MarshalIndent(configFile{Format: checkpointFormat, Model: ck.Config, Embedder: ck.Embedder, TextEmbedder: ck.TextEmbedder}, "", "  ")
+	cfgJSON, err := json.MarshalIndent(configFile{Format: checkpointFormat, Model: savedConfig{Config: ck.Config}, Embedder: ck.Embedder, TextEmbedder: ck.TextEmbedder}, "", "  ")
 	if err != nil {
 		return fail(err)
 	}
@@ -395,7 +423,10 @@ func load(dir string) (*Checkpoint, error) {
 	if err := dataset.DecodeFileObject(filepath.Join(dir, ConfigFile), files[ConfigFile], &cf); err != nil {
 		return nil, err
 	}
-	ck := &Checkpoint{Config: cf.Model, Embedder: cf.Embedder, TextEmbedder: cf.TextEmbedder, Weights: map[string][]float32{}}
+	if r := cf.Model.retired(); r != "" {
+		return nil, invalid("%s: model option %s, which this palate no longer has: it cannot rebuild that model", ConfigFile, r)
+	}
+	ck := &Checkpoint{Config: cf.Model.Config, Embedder: cf.Embedder, TextEmbedder: cf.TextEmbedder, Weights: map[string][]float32{}}
 	if err := json.Unmarshal(files[SummaryFile], &ck.Summary); err != nil {
 		return nil, invalid("bad %s: %v", SummaryFile, err)
 	}

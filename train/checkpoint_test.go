@@ -186,9 +186,24 @@ func TestCheckpointFromAnotherVersion(t *testing.T) {
 	}{
 		"unknown model option": {func(t *testing.T, dir string) {
 			rewrite(t, dir, ConfigFile, func(b []byte) []byte {
-				return []byte(strings.Replace(string(b), `"layers": 2`, `"layers": 2, "raw_step": true`, 1))
+				return []byte(strings.Replace(string(b), `"layers": 2`, `"layers": 2, "new_option": 1`, 1))
 			})
-		}, `config.json:`},
+		}, `unknown field "model.new_option"`},
+		"removed model option, on": {func(t *testing.T, dir string) {
+			rewrite(t, dir, ConfigFile, func(b []byte) []byte {
+				return []byte(strings.Replace(string(b), `"layers": 2`, `"layers": 2, "taste_steps": 3`, 1))
+			})
+		}, `taste_steps = 3`},
+		"repeated key": {func(t *testing.T, dir string) {
+			rewrite(t, dir, ConfigFile, func(b []byte) []byte {
+				return []byte(strings.Replace(string(b), `"layers": 2`, `"layers": 2, "layers": 3`, 1))
+			})
+		}, `"layers" is given twice`},
+		"key in another case": {func(t *testing.T, dir string) {
+			rewrite(t, dir, ConfigFile, func(b []byte) []byte {
+				return []byte(strings.Replace(string(b), `"layers": 2`, `"Layers": 2`, 1))
+			})
+		}, `want "layers"`},
 		"unused weights": {func(t *testing.T, dir string) {
 			var off int
 			rewrite(t, dir, WeightsFile, func(b []byte) []byte { off = len(b); return append(b, make([]byte, 16)...) })
@@ -210,6 +225,25 @@ func TestCheckpointFromAnotherVersion(t *testing.T) {
 			t.Log(err)
 		})
 	}
+}
+
+// TestCheckpointRemovedOptionsOff: a checkpoint written while palate had
+// an option it has since removed names that option; with the option off
+// the model is today's, and it loads to the same weights.
+func TestCheckpointRemovedOptionsOff(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "m")
+	ck := testCheckpoint(t, 1)
+	if err := Save(dir, ck); err != nil {
+		t.Fatal(err)
+	}
+	rewrite(t, dir, ConfigFile, func(b []byte) []byte {
+		return []byte(strings.Replace(string(b), `"layers": 2`, `"layers": 2, "taste_steps": 0, "raw_step": false`, 1))
+	})
+	got, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameCheckpoint(t, got, ck)
 }
 
 // rewrite edits file name of checkpoint dir and records its new checksum

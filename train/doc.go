@@ -35,8 +35,12 @@
 // manifest.json (the SHA-256 of the others, written last). Save writes to a
 // temporary sibling directory, fsyncs it and swaps it in by rename; Load
 // verifies every checksum, so a crash mid-save leaves the old checkpoint or
-// the new one, never a mixture, and a damaged directory is refused. LoadFor
-// and Checkpoint.CheckEmbedder refuse data from another embedder with an
+// the new one, never a mixture, and a damaged directory is refused. So is
+// one this build cannot rebuild exactly: config.json is read strictly (a
+// model option it does not know, a key given twice or in another case)
+// and weights the config has no variable for are named; options palate
+// has removed are accepted only when off. LoadFor and
+// Checkpoint.CheckEmbedder refuse data from another embedder with an
 // EINVALID error naming both.
 //
 // # Backend: measured and chosen

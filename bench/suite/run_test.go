@@ -289,6 +289,11 @@ func TestBenchEnsemble(t *testing.T) {
 	if a := float64(ens.Seen.Acc); !(a > 0.5 && a <= 1) {
 		t.Errorf("ensemble seen accuracy %v", a)
 	}
+	for _, c := range rep.Cost.Rows {
+		if c.Name == "palate" && c.Variant == "ensemble" && !(float64(c.SecondsPerCandidate) > 0) {
+			t.Errorf("ensemble cost row: %v s per candidate, want 2 times palate/full's", c.SecondsPerCandidate)
+		}
+	}
 	t.Logf("full %.3f / %.3f, ensemble %.3f / %.3f", full.Seen.Acc, full.Unseen.Acc, ens.Seen.Acc, ens.Unseen.Acc)
 }
 
@@ -309,6 +314,9 @@ func TestMeanScore(t *testing.T) {
 	}
 	if _, err := meanScore([]scoreFn{fixed([][]float64{{1, 2}, {3}}, nil), fixed([][]float64{{1}, {3}}, nil)})(context.Background(), qs); err == nil {
 		t.Error("a predictor with one score for a pair: no error")
+	}
+	if _, err := meanScore([]scoreFn{fixed([][]float64{{1, 2}, {3}}, nil), fixed([][]float64{{1, 2}}, nil)})(context.Background(), qs); err == nil {
+		t.Error("a predictor with one answer for two queries: no error")
 	}
 }
 
