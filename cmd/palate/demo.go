@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -98,11 +99,9 @@ seconds with the trained model. Ctrl-C stops the server.`,
 					return err
 				}
 				defer st.Close()
-				_, loadErr := train.Load(mdir)
-				trained := loadErr == nil
+				trained := reusableModel(mdir, env.Stderr)
 				serveDir := ""
 				if trained {
-					fmt.Fprintf(env.Stderr, "demo: reusing the model in %s\n", mdir)
 					serveDir = mdir
 				}
 				srv, err := server.New(ctx, server.Config{
@@ -232,4 +231,21 @@ func loadOrBuildWorld(ctx context.Context, cfg world.Config, dir string, env *En
 		return nil, err
 	}
 	return buildWorld(ctx, cfg, dir, emb, env.Stderr)
+}
+
+// reusableModel says whether the demo's model directory holds a model this
+// build loads, and says on w what it will do: reuse it, or (when the
+// directory holds one that does not load: damaged, or from another palate
+// version) train a new one in its place. A missing directory is said
+// nothing of: the first run trains as it always does.
+func reusableModel(mdir string, w io.Writer) bool {
+	_, err := train.Load(mdir)
+	switch {
+	case err == nil:
+		fmt.Fprintf(w, "demo: reusing the model in %s\n", mdir)
+		return true
+	case palate.ErrorCode(err) != palate.ENOTFOUND:
+		fmt.Fprintf(w, "demo: training a new model in place of %s, which does not load: %v\n", mdir, err)
+	}
+	return false
 }

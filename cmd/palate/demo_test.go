@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"palate/internal/testmodel"
+	"palate/train"
 	"palate/world"
 )
 
@@ -85,5 +87,26 @@ func TestDemoChecksFirst(t *testing.T) {
 				t.Fatalf("the refused demo left %s (%v)", dir, err)
 			}
 		})
+	}
+}
+
+// TestReusableModel: the demo reuses a model that loads, trains quietly
+// where there is none, and says why it trains where one does not load.
+func TestReusableModel(t *testing.T) {
+	var out strings.Builder
+	dir := testmodel.Dir(t, 1)
+	if !reusableModel(dir, &out) || !strings.Contains(out.String(), "reusing the model in "+dir) {
+		t.Errorf("a good model: %q", out.String())
+	}
+	out.Reset()
+	if reusableModel(filepath.Join(t.TempDir(), "model"), &out) || out.Len() != 0 {
+		t.Errorf("no model: %q", out.String())
+	}
+	if err := os.WriteFile(filepath.Join(dir, train.WeightsFile), []byte("damaged"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if reusableModel(dir, &out) || !strings.Contains(out.String(), "training a new model in place of "+dir+", which does not load: ") ||
+		!strings.Contains(out.String(), "weights.bin does not match its checksum") {
+		t.Errorf("a damaged model: %q", out.String())
 	}
 }
