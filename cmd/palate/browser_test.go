@@ -290,8 +290,15 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("Home then → on the map: focus on %q, then %q; want two people, each the one Tab stop", first, moved)
 	}
 	// A redraw (as a new width makes) keeps the focus and the Tab stop.
-	if got := eval(`(() => { drawMap(); const a = document.activeElement, stops = document.querySelectorAll("#map-svg circle[tabindex='0']"); return a.tagName === "circle" && stops.length === 1 && stops[0] === a ? a.dataset.user : "focus " + a.tagName + ", " + stops.length + " stops"; })()`); got != moved {
+	redrawn := `(() => { drawMap(); const a = document.activeElement, stops = document.querySelectorAll("#map-svg circle[tabindex='0']"); return a.tagName === "circle" && stops.length === 1 && stops[0] === a ? a.dataset.user : "focus " + a.tagName + ", " + stops.length + " stops"; })()`
+	if got := eval(redrawn); got != moved {
 		t.Fatalf("after a redraw the map's focus is on %q; want %q", got, moved)
+	}
+	// Also on the person shown, whose point the redraw puts on top (it
+	// used to lose the focus there).
+	eval(`(() => { const a = document.activeElement, me = document.querySelector("#map-svg circle.me"); a.setAttribute("tabindex", "-1"); me.setAttribute("tabindex", "0"); me.focus(); return me.dataset.user; })()`)
+	if got := eval(redrawn); got != user {
+		t.Fatalf("after a redraw with the focus on %s's own point the map's focus is on %q", user, got)
 	}
 	// A point another point covers would take the click: pick one that is
 	// itself the element at its centre.

@@ -444,8 +444,10 @@ function drawMap() {
   // person shown, else the first point); the arrow keys move between people.
   const byUser = (u) => circles.find((c) => c.dataset.user === u);
   (byUser(stop) || me || circles[0]).setAttribute("tabindex", "0");
+  // The person shown on top, before the focus returns: moving a focused
+  // point in the document would take the focus off it.
+  if (me) svg.append(me);
   if (focused && byUser(focused)) byUser(focused).focus();
-  if (me) svg.append(me); // on top
   // The legend: each colour on the map, with its people.
   const count = new Map(); // label → [colour index, people]
   for (const p of pts) {
