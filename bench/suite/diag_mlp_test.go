@@ -71,7 +71,6 @@ func TestDiagMLP(t *testing.T) {
 		}
 		return y
 	}
-	pairAcc := func(s func(ep history.EvalPair) []float64) string { return diagPairAcc(d, s) }
 	get := func(s []float64) func(int) float64 { return func(r int) float64 { return s[r] } }
 	start := time.Now()
 	y := column(tr.crowdUtility)
@@ -81,7 +80,7 @@ func TestDiagMLP(t *testing.T) {
 	}
 	t.Logf("crowd utility R² ridge %.3f  mlp %.3f  pairs seen/unseen: exact %s  ridge %s  mlp %s  (%.0f s)",
 		heldR2(all, get(ridge), get(y)), heldR2(all, get(net), get(y)),
-		pairAcc(same(y)), pairAcc(same(ridge)), pairAcc(same(net)), time.Since(start).Seconds())
+		diagPairAcc(d, same(y)), diagPairAcc(d, same(ridge)), diagPairAcc(d, same(net)), time.Since(start).Seconds())
 	for _, a := range []struct {
 		name string
 		f    func(a *world.Attrs) float64
@@ -111,12 +110,11 @@ func TestDiagMLP(t *testing.T) {
 		return func(ep history.EvalPair) []float64 { return u[tr.People[ep.User.ID].Group] }
 	}
 	t.Logf("group utility, told the group: pairs seen/unseen: exact %s  ridge %s  mlp %s  (%.0f s)",
-		pairAcc(byGroup(exact)), pairAcc(byGroup(ridges)), pairAcc(byGroup(nets)), time.Since(start).Seconds())
+		diagPairAcc(d, byGroup(exact)), diagPairAcc(d, byGroup(ridges)), diagPairAcc(d, byGroup(nets)), time.Since(start).Seconds())
 	// The few-shot ceiling through the vectors (diagBayes). The
 	// regressions shrink their utilities, so each row is given at three
 	// temperatures around the world's noise; the best is an optimistic
 	// ceiling (chosen on the judged pairs).
-	bayes := func(u [][]float64, tau float64) func(history.EvalPair) []float64 { return diagBayes(tr, u, tau) }
 	noise := tr.World.Config.Noise
 	for _, row := range []struct {
 		name string
@@ -124,7 +122,7 @@ func TestDiagMLP(t *testing.T) {
 	}{{"exact", exact}, {"ridge", ridges}, {"mlp", nets}} {
 		var cells []string
 		for _, f := range []float64{0.5, 1, 2} {
-			cells = append(cells, fmt.Sprintf("τ=%.2f %s", f*noise, pairAcc(bayes(row.u, f*noise))))
+			cells = append(cells, fmt.Sprintf("τ=%.2f %s", f*noise, diagPairAcc(d, diagBayes(tr, row.u, f*noise))))
 		}
 		t.Logf("bayes group from 8 pairs, %-5s: %v", row.name, cells)
 	}
@@ -159,13 +157,12 @@ func diagPairAcc(d *history.Data, s func(ep history.EvalPair) []float64) string 
 // does with exact utilities. Only the judged pair's two entries of the
 // returned slice are meaningful (it is reused between calls).
 func diagBayes(tr *Truth, u [][]float64, tau float64) func(history.EvalPair) []float64 {
-	tr.crowdUtility(&world.Attrs{}) // fills crowdShare
-	G := len(u)
+	shares, G := tr.groupShares(), len(u)
 	post, s := make([]float64, G), make([]float64, len(u[0]))
 	return func(ep history.EvalPair) []float64 {
 		mx := math.Inf(-1)
 		for g := range G {
-			post[g] = math.Log(max(tr.crowdShare[g], 1e-9))
+			post[g] = math.Log(max(shares[g], 1e-9))
 			for i := 0; i+1 < len(ep.History); i += 2 {
 				win, lose := ep.History[i].Image, ep.History[i+1].Image
 				post[g] += math.Log(sigmoid((u[g][win] - u[g][lose]) / tau))

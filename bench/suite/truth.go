@@ -25,7 +25,7 @@ type Truth struct {
 	Raw json.RawMessage
 
 	crowdOnce  sync.Once
-	crowdShare []float64 // each group's share of the people (crowdUtility)
+	crowdShare []float64 // each group's share of the people (groupShares)
 }
 
 // worldFile is the part of world.json the bench reads.
@@ -113,6 +113,18 @@ const (
 // crowdUtility is CrowdOracle's score: the world's group utilities of a,
 // weighted by how many of its people are in each group.
 func (t *Truth) crowdUtility(a *world.Attrs) float64 {
+	var u float64
+	for g, w := range t.groupShares() {
+		if w > 0 {
+			u += w * t.World.GroupUtility(&world.Person{Group: g}, a)
+		}
+	}
+	return u
+}
+
+// groupShares is each group's share of the world's people (seen and
+// unseen), computed once.
+func (t *Truth) groupShares() []float64 {
 	t.crowdOnce.Do(func() {
 		t.crowdShare = make([]float64, t.Groups())
 		for _, p := range t.People {
@@ -124,11 +136,5 @@ func (t *Truth) crowdUtility(a *world.Attrs) float64 {
 			t.crowdShare[g] /= float64(max(1, len(t.People)))
 		}
 	})
-	var u float64
-	for g, w := range t.crowdShare {
-		if w > 0 {
-			u += w * t.World.GroupUtility(&world.Person{Group: g}, a)
-		}
-	}
-	return u
+	return t.crowdShare
 }
