@@ -207,9 +207,11 @@ func TestCheckpointFromAnotherVersion(t *testing.T) {
 		"unused weights": {func(t *testing.T, dir string) {
 			var off int
 			rewrite(t, dir, WeightsFile, func(b []byte) []byte { off = len(b); return append(b, make([]byte, 16)...) })
-			editManifest(t, dir, func(m map[string]any) {
+			if err := editManifest(dir, func(m map[string]any) {
 				m["weights"] = append(m["weights"].([]any), map[string]any{"path": model.Root + "/raw/step", "dims": []int{4}, "offset": off})
-			})
+			}); err != nil {
+				t.Fatal(err)
+			}
 		}, model.Root + "/raw/step"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -259,52 +261,37 @@ func rewrite(t *testing.T, dir, name string, edit func([]byte) []byte) {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(b)
-	editManifest(t, dir, func(m map[string]any) { m["files"].(map[string]any)[name] = hex.EncodeToString(sum[:]) })
+	if err := editManifest(dir, func(m map[string]any) { m["files"].(map[string]any)[name] = hex.EncodeToString(sum[:]) }); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // editManifest edits the manifest of checkpoint dir as generic JSON.
-func editManifest(t *testing.T, dir string, edit func(map[string]any)) {
-	t.Helper()
+func editManifest(dir string, edit func(map[string]any)) error {
 	p := filepath.Join(dir, ManifestFile)
 	b, err := os.ReadFile(p)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	var m map[string]any
 	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	edit(m)
-	out, err := json.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, out, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// editFirstShape replaces the shape of the manifest's first weights entry.
-func editFirstShape(dir, dims string) error {
-	p := filepath.Join(dir, ManifestFile)
-	b, err := os.ReadFile(p)
-	if err != nil {
-		return err
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		return err
-	}
-	var d any
-	if err := json.Unmarshal([]byte(dims), &d); err != nil {
-		return err
-	}
-	m["weights"].([]any)[0].(map[string]any)["dims"] = d
 	out, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
 	return os.WriteFile(p, out, 0o644)
+}
+
+// editFirstShape replaces the shape of the manifest's first weights entry.
+func editFirstShape(dir, dims string) error {
+	var d any
+	if err := json.Unmarshal([]byte(dims), &d); err != nil {
+		return err
+	}
+	return editManifest(dir, func(m map[string]any) { m["weights"].([]any)[0].(map[string]any)["dims"] = d })
 }
 
 // Save replaces an earlier checkpoint, but never a file or a directory
