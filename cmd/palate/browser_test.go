@@ -154,13 +154,7 @@ func TestBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	wait := func(what, cond string) {
-		t.Helper()
-		if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
-			page, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("status").textContent + " | error: " + document.getElementById("error").textContent`))
-			t.Fatalf("%s: %v (page: %s)", what, err, page)
-		}
-	}
+	wait := waitFor(t, ctx, 30*time.Second, `document.getElementById("status").textContent + " | error: " + document.getElementById("error").textContent`)
 	imagesLoaded := `[...document.querySelectorAll("main > section:not([hidden]) img")].every(i => i.complete && i.naturalWidth > 0)`
 
 	// Start as a new user.
@@ -319,6 +313,10 @@ func TestBrowser(t *testing.T) {
 	wait("a pick, not another person", fmt.Sprintf(`document.getElementById("pick-count").textContent === "1" && document.getElementById("pick-word").textContent === "pick" && document.getElementById("user-select").value === %q && document.getElementById("view-rate").getAttribute("aria-busy") !== "true"`, user))
 	run("space on a button", chromedp.Focus(chromedp.ID("pick-bad")), chromedp.KeyEvent(" "))
 	wait("both bad", `document.getElementById("pick-count").textContent === "2" && document.getElementById("status").textContent.startsWith("Recorded: both bad")`)
+	// A link clicked with the mouse keeps the focus, but not Space: it
+	// still means "can't decide" (the page used to leave it to the link).
+	run("click Rate, then space", chromedp.Click(chromedp.CSS(`nav a[data-view=rate]`)), chromedp.KeyEvent(" "))
+	wait("can't decide after a click", `document.getElementById("pick-count").textContent === "3" && document.getElementById("status").textContent.startsWith("Recorded: can't decide")`)
 
 	// Guide and model panels render.
 	run("guide", chromedp.Navigate(url+"#guide"), chromedp.WaitVisible(chromedp.CSS("#guide-form button")), chromedp.Click(chromedp.CSS("#guide-form button")))
@@ -390,13 +388,7 @@ func TestBrowserTraining(t *testing.T) {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}
-	wait := func(what, cond string) {
-		t.Helper()
-		if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingTimeout(60*time.Second))); err != nil {
-			page, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("status").textContent + " | error: " + document.getElementById("error").textContent + " | model: " + document.getElementById("view-model").textContent`))
-			t.Fatalf("%s: %v (page: %s)", what, err, page)
-		}
-	}
+	wait := waitFor(t, ctx, 60*time.Second, `document.getElementById("status").textContent + " | error: " + document.getElementById("error").textContent + " | model: " + document.getElementById("view-model").textContent`)
 
 	run("open the model view", chromedp.Navigate(url+"#model"))
 	// 20 joint steps after up to 80 base steps (BaseSteps defaults to 4×Steps).
@@ -577,13 +569,7 @@ func TestBrowserKey(t *testing.T) {
 	t.Setenv("PALATE_READ_KEY", "")
 	url := startServe(t, "--db", "mem:", "--model", testmodel.Dir(t, 1))
 	ctx := browserContext(t, exe)
-	wait := func(what, cond string) {
-		t.Helper()
-		if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
-			page, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("error").textContent + " | " + document.getElementById("user-select").textContent`))
-			t.Fatalf("%s: %v (page: %s)", what, err, page)
-		}
-	}
+	wait := waitFor(t, ctx, 20*time.Second, `document.getElementById("error").textContent + " | " + document.getElementById("user-select").textContent`)
 	keyNeeded := `!document.getElementById("error").hidden && document.getElementById("error").textContent.includes("this server needs an API key")`
 	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/#rate")); err != nil {
 		t.Fatal(err)
@@ -597,4 +583,18 @@ func TestBrowserKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	wait("people loaded with the key", `document.getElementById("error").hidden && document.getElementById("user-select").options[0].textContent.startsWith("choose one of")`)
+}
+
+// waitFor returns a wait(what, cond) for a browser test: it polls the
+// JavaScript condition cond for up to timeout and, when it never holds,
+// fails the test with what, the error and the page's state as the
+// expression page gives it.
+func waitFor(t *testing.T, ctx context.Context, timeout time.Duration, page string) func(what, cond string) {
+	return func(what, cond string) {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingTimeout(timeout))); err != nil {
+			state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](page))
+			t.Fatalf("%s: %v (page: %s)", what, err, state)
+		}
+	}
 }

@@ -37,7 +37,12 @@ async function api(method, path, body) {
   const headers = {};
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (key()) headers["Authorization"] = "Bearer " + key();
-  const resp = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  let resp;
+  try {
+    resp = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (e) {
+    throw unreachable(e); // every caller names a failed fetch the same way
+  }
   const text = await resp.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
@@ -67,6 +72,12 @@ function unreachable(e) {
 }
 function status(msg) { $("status").textContent = msg; }
 
+// plural is "1 pick", "2 picks": n with the word that goes with it.
+function plural(n, one, many) { return `${n} ${n === 1 ? one : many}`; }
+
+// countsText labels a person in the list with their recorded picks and votes.
+function countsText(id, c) { return `${id} (${plural(c.comparisons, "pick", "picks")}, ${plural(c.votes, "vote", "votes")})`; }
+
 // picture returns an <img> of a stored image (fetched with the key when
 // the server has keys, since an <img> cannot send headers).
 function picture(id, alt) {
@@ -93,7 +104,7 @@ async function loadUsers(select) {
   } catch (e) {
     const why = e.status === 401 || e.status === 403
       ? "this server needs an API key: enter it under “API key” below"
-      : unreachable(e).message;
+      : e.message;
     sel.replaceChildren(el("option", { value: "", text: "people could not be loaded" }));
     state.lasting = "Could not load the people: " + why;
     showError(new Error(state.lasting));
@@ -106,8 +117,8 @@ async function loadUsers(select) {
   const ids = users.map((u) => u.user);
   if (select && !ids.includes(select)) ids.unshift(select);
   for (const id of ids) {
-    const u = users.find((x) => x.user === id);
-    sel.append(el("option", { value: id, text: u ? `${id} (${u.comparisons} picks, ${u.votes} votes)` : `${id} (new)` }));
+    const c = state.listed.get(id);
+    sel.append(el("option", { value: id, text: c ? countsText(id, c) : `${id} (new)` }));
   }
   sel.value = select || "";
 }
@@ -192,7 +203,7 @@ function showCounts() {
   const c = state.counts;
   $("history-count").textContent = String(c.comparisons + c.votes);
   const opt = [...$("user-select").options].find((o) => o.value === state.user);
-  if (opt) opt.textContent = `${state.user} (${c.comparisons} picks, ${c.votes} votes)`;
+  if (opt) opt.textContent = countsText(state.user, c);
 }
 
 function showPickCount() {
@@ -211,30 +222,30 @@ async function pick(choice) {
   clearError();
   const [a, b] = state.pair.images;
   try {
-    if (choice === "bad") {
-      await api("POST", "/v1/votes", { items: [
-        { id: newID("v"), user: state.user, image: a.id, vote: "dislike" },
-        { id: newID("v"), user: state.user, image: b.id, vote: "dislike" },
-      ] });
-    } else {
-      await api("POST", "/v1/comparisons", {
-        id: newID("c"), user: state.user, prompt: state.pair.prompt, image_0: a.id, image_1: b.id, label_0: choice,
-      });
+    try {
+      if (choice === "bad") {
+        await api("POST", "/v1/votes", { items: [
+          { id: newID("v"), user: state.user, image: a.id, vote: "dislike" },
+          { id: newID("v"), user: state.user, image: b.id, vote: "dislike" },
+        ] });
+      } else {
+        await api("POST", "/v1/comparisons", {
+          id: newID("c"), user: state.user, prompt: state.pair.prompt, image_0: a.id, image_1: b.id, label_0: choice,
+        });
+      }
+    } catch (e) {
+      showError(new Error(e.message + " This pick was not recorded."));
+      return;
     }
     state.picks++;
     showPickCount();
     if (choice === "bad") state.counts.votes += 2; else state.counts.comparisons++;
     showCounts();
     const label = { 1: "left", 0: "right", 0.5: "can't decide", bad: "both bad" }[choice];
-    status(`Recorded: ${label}. ${state.picks} ${state.picks === 1 ? "pick" : "picks"} this session.`);
-  } catch (e) {
-    showError(new Error(unreachable(e).message + " This pick was not recorded."));
-    state.busy = false;
-    $("view-rate").setAttribute("aria-busy", "false");
-    return;
-  }
-  // Keys stay dropped until the next pair is on screen.
-  try { await nextPair(); } catch (e) { showError(unreachable(e)); } finally {
+    status(`Recorded: ${label}. ${plural(state.picks, "pick", "picks")} this session.`);
+    // Keys stay dropped until the next pair is on screen.
+    try { await nextPair(); } catch (e) { showError(e); }
+  } finally {
     state.busy = false;
     $("view-rate").setAttribute("aria-busy", "false");
   }
@@ -245,10 +256,10 @@ document.addEventListener("keydown", (ev) => {
   if (currentView() !== "rate" || ev.altKey || ev.ctrlKey || ev.metaKey) return;
   const t = ev.target;
   if (t && (t.tagName === "INPUT" || t.tagName === "SELECT" || t.tagName === "TEXTAREA")) return;
-  // Space on a focused control presses it. The rate view's buttons give
-  // up the focus after a mouse click (mouseBlur), so a control is focused
-  // here when the keyboard (Tab) took it there.
-  if (ev.key === " " && t && t.closest && t.closest("button, a, summary, [tabindex], [role=button]")) return;
+  // Space on a control the keyboard (Tab) focused presses it; one a mouse
+  // click left focused (a link, a button) does not take it from the rate
+  // view, where Space means "can't decide".
+  if (ev.key === " " && t && t.matches && t.matches(":focus-visible") && t.closest("button, summary, [role=button]")) return;
   const choice = { ArrowLeft: 1, ArrowRight: 0, " ": 0.5, ArrowDown: "bad" }[ev.key];
   if (choice === undefined) return;
   ev.preventDefault();
@@ -291,12 +302,14 @@ async function rankPool(where) {
     ]);
   } catch (e) {
     if (e.status !== 503) throw e;
-    // No model yet (it is training): say so where the ranking would be.
-    const note = () => el("li", { class: "note", text: "The model is training: rankings appear when it is done. Picks are recorded meanwhile." });
+    // No model to rank with: while one trains, say so in words; otherwise
+    // (none loaded, the store or a timeout) the server's reason.
+    const trains = training && training.state === "training";
+    const note = () => el("li", { class: "note", text: trains ? "The model is training: rankings appear when it is done. Picks are recorded meanwhile." : e.message });
     if (where === "rate") $("rate-top").replaceChildren(note());
     else {
       $("foryou-prompt").textContent = pool.prompt;
-      $("foryou-state").textContent = "no model yet: the model is training";
+      $("foryou-state").textContent = trains ? "no model yet: the model is training" : "no ranking: " + e.message;
       $("foryou-personal").replaceChildren(note());
       $("foryou-general").replaceChildren(note());
     }
@@ -404,7 +417,7 @@ function drawMap() {
   // SVG units per CSS pixel: on a phone the 600-unit map is ~350 px wide,
   // so points keep a radius of at least 4 px and a hit area (a transparent
   // stroke) of at least 28 px across.
-  const unit = 600 / (svg.getBoundingClientRect().width || 600);
+  const unit = 600 / (mapWidth || 600);
   const radius = (mine) => (mine ? 9 : 5) * Math.max(1, unit * 0.8);
   let me = null;
   const circles = [];
@@ -423,10 +436,10 @@ function drawMap() {
     c.setAttribute("tabindex", "-1");
     c.setAttribute("role", "button");
     c.setAttribute("aria-label", `${p.user}: cluster ${p.cluster}` + (p.group >= 0 ? `, true group ${p.group}` : "") +
-      `; ${p.comparisons} ${p.comparisons === 1 ? "pick" : "picks"}, ${p.votes} ${p.votes === 1 ? "vote" : "votes"}`);
+      `; ${plural(p.comparisons, "pick", "picks")}, ${plural(p.votes, "vote", "votes")}`);
     if (p.user === state.user) { c.classList.add("me"); me = c; }
     const title = document.createElementNS(ns, "title");
-    title.textContent = `${p.user} (cluster ${p.cluster}${p.group >= 0 ? ", group " + p.group : ""}; ${p.comparisons} picks, ${p.votes} votes)`;
+    title.textContent = `${p.user} (cluster ${p.cluster}${p.group >= 0 ? ", group " + p.group : ""}; ${plural(p.comparisons, "pick", "picks")}, ${plural(p.votes, "vote", "votes")})`;
     c.append(title);
     const open = () => { setUser(p.user); location.hash = "#profile"; };
     c.addEventListener("click", open);
@@ -458,7 +471,7 @@ function drawMap() {
   }
   $("map-legend").replaceChildren(...[...count].sort((a, b) => a[0].localeCompare(b[0], undefined, { numeric: true })).map(([label, [k, n]]) =>
     el("li", {}, el("span", { class: "swatch", style: `background:${palette[k % palette.length]}`, "aria-hidden": "true" }),
-      `${label}: ${n} ${n === 1 ? "person" : "people"}`)));
+      `${label}: ${plural(n, "person", "people")}`)));
   const inMap = pts.some((p) => p.user === state.user);
   $("map-caption").textContent = `${pts.length} people, ${mapData.clusters} learned clusters` +
     (mapData.groups ? `, ${mapData.groups} true groups` : "") +
@@ -477,7 +490,6 @@ function mapNeighbour(circles, c, key) {
   if (key === "Home") return byX()[0];
   if (key === "End") return byX().at(-1);
   const dir = { ArrowRight: [1, 0], ArrowLeft: [-1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }[key];
-  if (!dir) return null;
   const [cx, cy] = pos(c);
   const forward = key === "ArrowRight" || key === "ArrowDown";
   const at = circles.indexOf(c);
@@ -587,7 +599,7 @@ async function fetchTraining() {
   } catch (e) {
     // While a run goes on, a failed poll means the server is gone or
     // unreachable: say so instead of showing the last progress as current.
-    if (training && training.state === "training") trainingLost = unreachable(e).message;
+    if (training && training.state === "training") trainingLost = e.message;
   }
   renderTraining();
 }
