@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"palate/internal/linalg"
 )
 
 // ridge fits w minimising |Xw - y|² + lambda|w|² (X with a bias column) by
@@ -25,20 +27,9 @@ func ridge(X [][]float64, ys [][]float64, lambda float64) [][]float64 {
 	for i := 0; i < d; i++ {
 		A[i*d+i] += lambda
 	}
-	// Cholesky: A = L Lᵀ, in place in the lower triangle.
-	for j := 0; j < d; j++ {
-		s := A[j*d+j]
-		for k := 0; k < j; k++ {
-			s -= A[j*d+k] * A[j*d+k]
-		}
-		A[j*d+j] = math.Sqrt(s)
-		for i := j + 1; i < d; i++ {
-			s := A[i*d+j]
-			for k := 0; k < j; k++ {
-				s -= A[i*d+k] * A[j*d+k]
-			}
-			A[i*d+j] = s / A[j*d+j]
-		}
+	chol, ok := linalg.NewCholesky(A, d) // reads the lower triangle, filled above
+	if !ok {
+		panic("features: ridge matrix not positive definite")
 	}
 	out := make([][]float64, len(ys[0]))
 	for t := range out {
@@ -48,21 +39,7 @@ func ridge(X [][]float64, ys [][]float64, lambda float64) [][]float64 {
 				b[i] += x[i] * ys[n][t]
 			}
 		}
-		for i := 0; i < d; i++ { // L z = b
-			s := b[i]
-			for k := 0; k < i; k++ {
-				s -= A[i*d+k] * b[k]
-			}
-			b[i] = s / A[i*d+i]
-		}
-		for i := d - 1; i >= 0; i-- { // Lᵀ w = z
-			s := b[i]
-			for k := i + 1; k < d; k++ {
-				s -= A[k*d+i] * b[k]
-			}
-			b[i] = s / A[i*d+i]
-		}
-		out[t] = b
+		out[t] = chol.Solve(b)
 	}
 	return out
 }

@@ -71,6 +71,8 @@ func TestBadInput(t *testing.T) {
 		"no id":                    {"POST", "/v1/votes", `{"user":"u","image":"img0","vote":"like"}`, 400, palate.EINVALID, `id: required`},
 		"empty batch":              {"POST", "/v1/votes", `{"items":[]}`, 400, palate.EINVALID, `items: empty`},
 		"batch and more":           {"POST", "/v1/votes", `{"items":[{"id":"v"}],"user":"u"}`, 400, palate.EINVALID, `user: unknown field`},
+		"batch, first other key":   {"POST", "/v1/votes", `{"items":[{"id":"v"}],"zeta":1,"alpha":2,"mid":3}`, 400, palate.EINVALID, `zeta: unknown field (a batch holds only "items")`},
+		"batch items in two cases": {"POST", "/v1/votes", `{"items":[],"Items":[]}`, 400, palate.EINVALID, `Items: given twice (as "items" and "Items")`},
 		"batch over limit":         {"POST", "/v1/votes", `{"items":[{},{},{},{},{},{}]}`, 413, palate.ETOOLARGE, `6 items, over the limit of 5`},
 		"vote for unknown image":   {"POST", "/v1/votes", `{"id":"v","user":"u","image":"nope","vote":"like"}`, 404, palate.ENOTFOUND, `"nope"`},
 		"comparison conflict":      {"POST", "/v1/comparisons", `{"id":"u-c0","user":"u","image_0":"img0","image_1":"img1","label_0":0.5}`, 409, palate.ECONFLICT, `"u-c0"`},

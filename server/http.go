@@ -393,17 +393,16 @@ func decodeItems[T any](data []byte, maxBatch int) ([]T, error) {
 	}
 	raw, isBatch := probe["items"]
 	if isBatch {
-		for k := range probe {
-			if k != "items" {
-				return nil, palate.Errorf(palate.EINVALID, "%s: unknown field (a batch holds only \"items\")", k)
-			}
-		}
-		// A second "items" (or "Items"); the items are checked one by one
-		// as they are decoded.
-		if err := checkKeys(data, reflect.TypeFor[struct {
+		// The wrapper's own keys, the first wrong one in the body: another
+		// key, or "items" again (in any case). The items are checked one
+		// by one as they are decoded.
+		if p := jsonkeys.Check(data, reflect.TypeFor[struct {
 			Items []json.RawMessage `json:"items"`
-		}](), ""); err != nil {
-			return nil, err
+		}](), ""); p != nil {
+			if p.Unknown {
+				return nil, palate.Errorf(palate.EINVALID, "%s: unknown field (a batch holds only \"items\")", p.Path)
+			}
+			return nil, keyError(p)
 		}
 	} else {
 		var one T
@@ -452,10 +451,15 @@ func intParam(r *http.Request, name string, def, max int) (int, error) {
 // without a word; t is the type data decodes into, where prefixes the names
 // as in decodeStrict.
 func checkKeys(data []byte, t reflect.Type, where string) error {
-	p := jsonkeys.Check(data, t, where)
+	if p := jsonkeys.Check(data, t, where); p != nil {
+		return keyError(p)
+	}
+	return nil
+}
+
+// keyError is the EINVALID error for a key jsonkeys.Check found.
+func keyError(p *jsonkeys.Problem) error {
 	switch {
-	case p == nil:
-		return nil
 	case p.Unknown:
 		return palate.Errorf(palate.EINVALID, "%s: unknown field", p.Path)
 	case p.Want != "":

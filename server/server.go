@@ -89,6 +89,9 @@ func (l Limits) resolve() Limits {
 	return l
 }
 
+// DefaultMaxComputations is Config.MaxComputations when it is not set.
+const DefaultMaxComputations = 2
+
 // Config holds a Server's dependencies and settings.
 type Config struct {
 	// Store is where records and published models live. Required.
@@ -118,8 +121,8 @@ type Config struct {
 	// but two let one request's serial parts overlap another's: on the
 	// 2-core machine, 32 clients ranking 64 candidates (palate loadtest,
 	// four interleaved rounds, docs/BENCHMARKS.md "Session 13") got 476-530
-	// requests/s with one at a time, 614-659 with two, 639-665 with three
-	// and 609 with eight, p99 73-78 ms, 60-62, 61-64 and 90. Default 2.
+	// requests/s with one at a time, 614-659 with two and 639-665 with
+	// three, p99 73-78 ms, 60-62 and 61-64. Default DefaultMaxComputations.
 	MaxComputations int
 	// PollInterval is how often a server without a model asks the store
 	// for one, in case an event was missed (default 30 s).
@@ -236,7 +239,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	slots := cfg.MaxComputations
 	if slots <= 0 {
-		slots = 2
+		slots = DefaultMaxComputations
 	}
 	s.slots = make(chan struct{}, slots)
 	if s.poll <= 0 {

@@ -39,7 +39,7 @@ Ctrl-C stops it after the requests in flight.`,
 			maxBody := fs.Int64("max-body", server.DefaultLimits.MaxBodyBytes, "most `bytes` in a request body")
 			maxImage := fs.Int64("max-image-bytes", server.DefaultLimits.MaxImageBytes, "most `bytes` in one uploaded picture")
 			maxPixels := fs.Int("max-image-pixels", server.DefaultLimits.MaxImagePixels, "most pixels (width×height) in one uploaded picture")
-			maxComp := fs.Int("max-computations", 2, "most model computations at once; more requests wait")
+			maxComp := fs.Int("max-computations", server.DefaultMaxComputations, "most model computations at once; more requests wait")
 			timeout := fs.Duration("timeout", server.DefaultLimits.RequestTimeout, "longest time spent on one request")
 			images := fs.String("images", "", "dataset `directory` whose picture files the server serves (a taste world also gives the generator and true tastes)")
 			generated := fs.String("generated", "", "`directory` for pictures the server generates (default: beside a sqlite database, else a temporary directory)")

@@ -343,7 +343,11 @@ func structFields(t reflect.Type) *fields {
 }
 
 // addFields appends the fields of struct type t in encoding/json's order
-// of precedence: its own, then those promoted from embedded structs.
+// of precedence: its own, then those promoted from embedded structs. The
+// embedded ones are taken depth-first, where encoding/json takes the
+// shallowest of two same-named fields at different depths: no type palate
+// decodes has such a pair (the one embedding, train's savedConfig, adds
+// fields of its own beside model.Config's).
 func addFields(t reflect.Type, list *[]field) {
 	var embedded []reflect.Type
 	for f := range t.Fields() {

@@ -55,7 +55,7 @@ func upperSolve(u, b []float64, n int) {
 // systems with it for many right-hand sides.
 type Cholesky struct {
 	n     int
-	l, lt []float64 // L and its transpose, row-major
+	l, lt []float64 // L and its transpose, row-major (Lᵀ kept so back substitution reads rows, not strided columns)
 }
 
 // NewCholesky factors the n×n row-major positive definite a (left as it
